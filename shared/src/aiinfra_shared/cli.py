@@ -1,0 +1,171 @@
+"""Helpers for click CLIs: common options, one-line errors with documented exit codes, progress.
+
+    @click.group(cls=AppGroup)
+    def cli() -> None: ...
+
+    main = cli            # console script entry point
+
+`AppGroup` adds `--log-level`, `--json-logs` and `--debug` to the group, configures logging,
+and turns errors into one line on stderr and a meaningful exit code. Only with `--debug` (or
+AIINFRA_DEBUG=1) does an unexpected exception show its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import IntEnum
+from typing import Any, TypeVar
+
+import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from aiinfra_shared.config import ConfigError
+from aiinfra_shared.logging import configure_logging
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class ExitCode(IntEnum):
+    """Exit codes shared by every CLI in the curriculum (documented in each README)."""
+
+    OK = 0
+    FAILURE = 1  # the command ran and the answer is "no" (unhealthy, regression, ...)
+    USAGE = 2  # bad arguments or options (click's own code)
+    CONFIG = 3  # invalid or unreadable configuration
+    NOT_FOUND = 4  # a named thing does not exist
+    UNAVAILABLE = 5  # a server or tool the command needs cannot be reached
+    CONFLICT = 6  # the request conflicts with current state
+    INTERNAL = 70  # unexpected error (EX_SOFTWARE); rerun with --debug
+    INTERRUPTED = 130
+
+
+class CLIError(click.ClickException):
+    """An expected error: printed as one line, exits with `exit_code`."""
+
+    def __init__(self, message: str, exit_code: int = ExitCode.FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = int(exit_code)
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class NotFoundError(CLIError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ExitCode.NOT_FOUND)
+
+
+class UnavailableError(CLIError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, ExitCode.UNAVAILABLE)
+
+
+def _debug_enabled(ctx: click.Context | None) -> bool:
+    if os.environ.get("AIINFRA_DEBUG") == "1":
+        return True
+    root = ctx.find_root() if ctx else None
+    return bool(root and root.meta.get("aiinfra.debug"))
+
+
+class AppGroup(click.Group):
+    """A click group with the curriculum's common options and error handling."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"],
+                                               "max_content_width": 100})
+        super().__init__(*args, **kwargs)
+        self.params.extend([
+            click.Option(["--log-level"], default="WARNING", show_default=True,
+                         type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
+                                           case_sensitive=False),
+                         help="Log verbosity (logs go to stderr).", expose_value=False,
+                         is_eager=True, callback=_store_meta("aiinfra.log_level")),
+            click.Option(["--json-logs/--no-json-logs"], default=None,
+                         help="Force JSON log lines (default: JSON unless stderr is a TTY).",
+                         expose_value=False, is_eager=True,
+                         callback=_store_meta("aiinfra.json_logs")),
+            click.Option(["--debug"], is_flag=True, default=False, expose_value=False,
+                         is_eager=True, callback=_store_meta("aiinfra.debug"),
+                         help="Show full tracebacks for unexpected errors."),
+        ])
+
+    def invoke(self, ctx: click.Context) -> Any:
+        configure_logging(ctx.meta.get("aiinfra.log_level") or "WARNING",
+                          json_output=ctx.meta.get("aiinfra.json_logs"))
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ConfigError as exc:
+            raise CLIError(str(exc).replace("\n", "; "), ExitCode.CONFIG) from exc
+        except KeyboardInterrupt as exc:
+            raise CLIError("interrupted", ExitCode.INTERRUPTED) from exc
+        except Exception as exc:
+            if _debug_enabled(ctx):
+                raise
+            log.debug("unexpected error", exc_info=True)
+            raise CLIError(
+                f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)",
+                ExitCode.INTERNAL,
+            ) from exc
+
+
+def _store_meta(key: str) -> Any:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        ctx.meta[key] = value
+        return value
+
+    return callback
+
+
+def echo_json(payload: Any) -> None:
+    """Print `payload` as indented JSON on stdout (for `--json` output)."""
+    import json  # noqa: PLC0415
+
+    click.echo(json.dumps(payload, indent=2, default=str))
+
+
+@contextmanager
+def progress_bar(description: str, total: float | None = None,
+                 enabled: bool | None = None) -> Iterator[Any]:
+    """A rich progress bar on stderr; silent when stderr is not a TTY (logs, CI).
+
+        with progress_bar("Embedding", total=len(chunks)) as advance:
+            for chunk in chunks:
+                ...
+                advance(1)
+    """
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield lambda _n=1: None
+        return
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n=1: progress.advance(task, n)
+
+
+def track(items: Sequence[T] | Iterable[T], description: str,
+          total: int | None = None) -> Iterator[T]:
+    """Iterate with a progress bar (see `progress_bar`)."""
+    if total is None and isinstance(items, Sequence):
+        total = len(items)
+    with progress_bar(description, total=total) as advance:
+        for item in items:
+            yield item
+            advance(1)

@@ -1,0 +1,348 @@
+"""pytest plugin (entry point `pytest11: aiinfra`): markers, real-service fixtures, grading hooks.
+
+Markers
+    integration  -- talks to a real server started on loopback
+    slow         -- takes more than a few seconds
+    gpu          -- needs CUDA; skipped automatically without it
+    external     -- needs cloud credentials or a tool that cannot be installed here;
+                    `@pytest.mark.external(reason="...", requires=["cosign"])` runs when every
+                    program in `requires` is on PATH (or AIINFRA_RUN_EXTERNAL=1), else skips
+    points(n)    -- grading weight (default 1)
+    hidden       -- grading: result shown to the learner only after the due date
+
+A program that `make setup` installs but that is missing is a skip with an install hint on a
+laptop, and an error when CI=true: CI must never go green by skipping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from aiinfra_shared.testing.binaries import MissingBinaryError
+from aiinfra_shared.testing.ports import free_port as _free_port
+from aiinfra_shared.testing.process import ServiceProcess
+from aiinfra_shared.testing.services import (
+    Alertmanager,
+    KafkaBroker,
+    MotoServer,
+    OciRegistry,
+    Postgres,
+    Prometheus,
+    Pushgateway,
+    start_alertmanager,
+    start_kafka_broker,
+    start_moto_server,
+    start_oci_registry,
+    start_postgres,
+    start_prometheus,
+    start_pushgateway,
+)
+
+T = TypeVar("T")
+
+MARKERS = {
+    "integration": "talks to a real server started on loopback",
+    "slow": "takes more than a few seconds",
+    "gpu": "needs a CUDA device; skipped automatically without one",
+    "external(reason, requires)": "needs credentials or a tool not installable here",
+    "points(n)": "grading weight of the test (default 1)",
+    "hidden": "grading: visible to learners only after the due date",
+}
+
+
+def in_ci() -> bool:
+    """True on CI, where a missing installable tool must fail rather than skip."""
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_or_skip(factory: Callable[[], T]) -> T:
+    """Call `factory`; turn a missing program into a skip (laptop) or a failure (CI)."""
+    try:
+        return factory()
+    except MissingBinaryError as exc:
+        message = f"{exc}; `make setup` installs it"
+        if in_ci():
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+
+
+def cuda_available() -> bool:
+    """True when a CUDA device can be used (torch if installed, else nvidia-smi)."""
+    import importlib.util  # noqa: PLC0415
+
+    if importlib.util.find_spec("torch") is not None:
+        import torch  # noqa: PLC0415
+
+        return bool(torch.cuda.is_available())
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return False
+    return subprocess.run([smi, "-L"], capture_output=True, check=False).returncode == 0
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aiinfra")
+    group.addoption("--aiinfra-results", default=None,
+                    help="write per-test outcomes with grading points to this JSON file")
+    group.addoption("--aiinfra-collect", default=None,
+                    help="write the collected tests with their points to this JSON file")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, help_text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {help_text}")
+    config.stash[_WEIGHTS_KEY] = {}
+    results_path = config.getoption("--aiinfra-results", None)
+    if results_path:
+        config.pluginmanager.register(GradingRecorder(config, Path(results_path)),
+                                      "aiinfra-grading-recorder")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    weights = config.stash[_WEIGHTS_KEY]
+    gpu_ok: bool | None = None
+    for item in items:
+        points_marker = item.get_closest_marker("points")
+        points = float(points_marker.args[0]) if points_marker and points_marker.args else 1.0
+        weights[item.nodeid] = {"points": points,
+                                "hidden": item.get_closest_marker("hidden") is not None}
+        if item.get_closest_marker("gpu"):
+            if gpu_ok is None:
+                gpu_ok = cuda_available()
+            if not gpu_ok:
+                item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU"))
+        external = item.get_closest_marker("external")
+        if external:
+            _apply_external(item, external)
+
+
+def _apply_external(item: pytest.Item, marker: pytest.Mark) -> None:
+    reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "external")
+    requires: Sequence[str] = marker.kwargs.get("requires", ())
+    if os.environ.get("AIINFRA_RUN_EXTERNAL") == "1":
+        return
+    missing = [name for name in requires if shutil.which(name) is None]
+    if not requires or missing:
+        detail = f" (missing: {', '.join(missing)})" if missing else ""
+        item.add_marker(pytest.mark.skip(reason=f"external: {reason}{detail}"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    path = session.config.getoption("--aiinfra-collect")
+    if path:
+        weights = session.config.stash[_WEIGHTS_KEY]
+        tests = [{"nodeid": nodeid, **info} for nodeid, info in weights.items()]
+        Path(path).write_text(json.dumps({"tests": tests}, indent=2))
+
+
+# --------------------------------------------------------------------------- grading records
+
+_WEIGHTS_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()
+
+
+class GradingRecorder:
+    """Collects one outcome per test (setup, call and teardown folded together) for grading."""
+
+    def __init__(self, config: pytest.Config, path: Path) -> None:
+        self.config = config
+        self.path = path
+        self.results: dict[str, dict[str, Any]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        entry = self.results.setdefault(
+            report.nodeid,
+            {"nodeid": report.nodeid, "outcome": "passed", "duration": 0.0, "message": ""},
+        )
+        entry["duration"] += float(report.duration)
+        if report.skipped and report.when in {"setup", "call"}:
+            entry["outcome"] = "skipped"
+            entry["message"] = _skip_reason(report)
+        elif report.failed:
+            entry["outcome"] = "failed" if report.when == "call" else "error"
+            entry["message"] = (entry["message"] + "\n" + str(report.longreprtext)).strip()
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.results[report.nodeid] = {
+                "nodeid": report.nodeid, "outcome": "error", "duration": 0.0,
+                "message": "collection error:\n" + str(report.longreprtext),
+            }
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        weights = self.config.stash[_WEIGHTS_KEY]
+        tests = [
+            {**entry, **weights.get(nodeid, {"points": 1.0, "hidden": False})}
+            for nodeid, entry in self.results.items()
+        ]
+        self.path.write_text(json.dumps({"exitstatus": int(exitstatus), "tests": tests},
+                                        indent=2))
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    return _free_port()
+
+
+@pytest.fixture
+def service_process(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    """Factory: `service_process(name, command, ready_http=..., ready_tcp=..., env=...)`.
+
+    Starts the command, waits until ready (failing with the log tail otherwise) and stops
+    its whole process group at teardown.
+    """
+    started: list[ServiceProcess] = []
+
+    def start(name: str, command: Sequence[str], **kwargs: Any) -> ServiceProcess:
+        log_path = kwargs.pop("log_path", tmp_path / f"{name}.log")
+        process = ServiceProcess(name, command, log_path, **kwargs)
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in reversed(started):
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A private PostgreSQL cluster for the session (`.dsn`, `.url(db, driver)`, `.psql()`)."""
+    server = require_or_skip(start_postgres)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """moto in server mode (`.endpoint_url`, `.env`, `.client('s3')`, `.reset()`)."""
+    work_dir = tmp_path_factory.mktemp("moto")
+    server = require_or_skip(lambda: start_moto_server(work_dir))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., Prometheus]]:
+    """Factory: `prometheus_factory(config, rule_files={name: yaml})` -> Prometheus."""
+    started: list[Prometheus] = []
+
+    def start(config: Any, rule_files: dict[str, str] | None = None) -> Prometheus:
+        work_dir = tmp_path_factory.mktemp("prometheus")
+        server = require_or_skip(lambda: start_prometheus(work_dir, config, rule_files))
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def alertmanager_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., Alertmanager]]:
+    """Factory: `alertmanager_factory(config=None)` -> Alertmanager."""
+    started: list[Alertmanager] = []
+
+    def start(config: Any = None) -> Alertmanager:
+        work_dir = tmp_path_factory.mktemp("alertmanager")
+        server = require_or_skip(lambda: start_alertmanager(work_dir, config))
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def alertmanager(alertmanager_factory: Callable[..., Alertmanager]) -> Alertmanager:
+    """Alertmanager with a no-op receiver."""
+    return alertmanager_factory()
+
+
+@pytest.fixture(scope="session")
+def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushgateway]:
+    """The Prometheus Pushgateway (`.url`, `.metrics_text()`)."""
+    work_dir = tmp_path_factory.mktemp("pushgateway")
+    server = require_or_skip(lambda: start_pushgateway(work_dir))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def oci_registry_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[], OciRegistry]]:
+    """Factory: each call starts one more registry (e.g. replication source and target)."""
+    started: list[OciRegistry] = []
+
+    def start() -> OciRegistry:
+        work_dir = tmp_path_factory.mktemp("registry")
+        registry = require_or_skip(lambda: start_oci_registry(work_dir))
+        started.append(registry)
+        return registry
+
+    yield start
+    for registry in started:
+        registry.stop()
+
+
+@pytest.fixture(scope="session")
+def oci_registry(oci_registry_factory: Callable[[], OciRegistry]) -> OciRegistry:
+    """One OCI registry for the session."""
+    return oci_registry_factory()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    """A Kafka-protocol broker (`.bootstrap_servers`)."""
+    work_dir = tmp_path_factory.mktemp("kafka")
+    broker = require_or_skip(lambda: start_kafka_broker(work_dir))
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., Any]:
+    """`wait_for(fn, timeout=10, interval=0.2)`: poll until fn() is truthy; return its value.
+
+    Fails the test with the last value seen when time runs out: for asynchronous effects
+    (an alert firing, a consumer catching up) instead of sleeps.
+    """
+
+    def poll(fn: Callable[[], Any], timeout: float = 10.0, interval: float = 0.2) -> Any:
+        deadline = time.monotonic() + timeout
+        value = fn()
+        while not value and time.monotonic() < deadline:
+            time.sleep(interval)
+            value = fn()
+        if not value:
+            pytest.fail(f"condition not met within {timeout}s (last value: {value!r})")
+        return value
+
+    return poll

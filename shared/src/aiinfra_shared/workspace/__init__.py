@@ -1,0 +1,1 @@
+"""Monorepo tooling: find exercises, scaffold new ones, run every test suite."""
