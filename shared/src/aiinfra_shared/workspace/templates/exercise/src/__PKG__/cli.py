@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import click
-
 from aiinfra_shared.cli import AppGroup
+
 from __PKG__ import __version__
 
 
