@@ -5,9 +5,9 @@
 
     main = cli            # console script entry point
 
-`AppGroup` adds `--log-level`, `--json-logs` and `--debug` to the group, configures logging,
-and turns errors into one line on stderr and a meaningful exit code. Only with `--debug` (or
-AIINFRA_DEBUG=1) does an unexpected exception show its traceback.
+`AppGroup` (`AppCommand` for single-command tools) adds `--log-level`, `--json-logs` and
+`--debug`, configures logging, and turns errors into one line on stderr and a meaningful
+exit code. Only with `--debug` (or AIINFRA_DEBUG=1) does an unexpected exception show its traceback.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class CLIError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = ExitCode.FAILURE) -> None:
         super().__init__(message)
-        self.exit_code = int(exit_code)
+        self.exit_code = int(exit_code)  # type: ignore[misc]  # per-instance on purpose
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
@@ -80,13 +80,12 @@ def _debug_enabled(ctx: click.Context | None) -> bool:
     return bool(root and root.meta.get("aiinfra.debug"))
 
 
-class AppGroup(click.Group):
-    """A click group with the curriculum's common options and error handling."""
+class _CommonBehaviour:
+    """Common options and error handling, shared by AppGroup and AppCommand."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"],
-                                               "max_content_width": 100})
-        super().__init__(*args, **kwargs)
+    params: list[click.Parameter]
+
+    def _add_common_params(self) -> None:
         self.params.extend([
             click.Option(["--log-level"], default="WARNING", show_default=True,
                          type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -102,11 +101,11 @@ class AppGroup(click.Group):
                          help="Show full tracebacks for unexpected errors."),
         ])
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def _invoke_guarded(self, ctx: click.Context, invoke: Any) -> Any:
         configure_logging(ctx.meta.get("aiinfra.log_level") or "WARNING",
                           json_output=ctx.meta.get("aiinfra.json_logs"))
         try:
-            return super().invoke(ctx)
+            return invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except ConfigError as exc:
@@ -123,6 +122,33 @@ class AppGroup(click.Group):
             ) from exc
 
 
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class AppGroup(_CommonBehaviour, click.Group):
+    """A click group with the curriculum's common options and error handling."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", dict(_CONTEXT))
+        super().__init__(*args, **kwargs)
+        self._add_common_params()
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self._invoke_guarded(ctx, super().invoke)
+
+
+class AppCommand(_CommonBehaviour, click.Command):
+    """A single-command CLI with the same options and error handling as AppGroup."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", dict(_CONTEXT))
+        super().__init__(*args, **kwargs)
+        self._add_common_params()
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self._invoke_guarded(ctx, super().invoke)
+
+
 def _store_meta(key: str) -> Any:
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
         ctx.meta[key] = value
@@ -133,7 +159,7 @@ def _store_meta(key: str) -> Any:
 
 def echo_json(payload: Any) -> None:
     """Print `payload` as indented JSON on stdout (for `--json` output)."""
-    import json  # noqa: PLC0415
+    import json
 
     click.echo(json.dumps(payload, indent=2, default=str))
 

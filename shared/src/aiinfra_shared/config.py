@@ -30,8 +30,10 @@ class ConfigError(Exception):
 
 def settings_config(env_prefix: str, **kwargs: Any) -> SettingsConfigDict:
     """The model_config every exercise uses: env prefix, nested `__`, unknown keys rejected."""
-    return SettingsConfigDict(env_prefix=env_prefix, env_nested_delimiter="__", extra="forbid",
-                              **kwargs)
+    config = SettingsConfigDict(env_prefix=env_prefix, env_nested_delimiter="__",
+                                extra="forbid")
+    config.update(kwargs)  # type: ignore[typeddict-item]
+    return config
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

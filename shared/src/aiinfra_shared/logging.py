@@ -81,8 +81,8 @@ def configure_logging(
         handler = logging.StreamHandler(stream)
         handler.setFormatter(JsonFormatter(service))
     else:
-        from rich.console import Console  # noqa: PLC0415 - only needed on a TTY
-        from rich.logging import RichHandler  # noqa: PLC0415
+        from rich.console import Console  # only needed on a TTY
+        from rich.logging import RichHandler
 
         handler = RichHandler(console=Console(file=stream), show_path=False,
                               rich_tracebacks=False, markup=False)

@@ -129,7 +129,8 @@ def test_two_registries_push_copy_delete_gc(
 
     # a third-party client (skopeo) copies between the two registries
     subprocess.run(
-        ["skopeo", "copy", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false",
+        ["skopeo", "copy", "--preserve-digests",
+         "--src-tls-verify=false", "--dest-tls-verify=false",
          f"docker://{source.host}/team/model:v1", f"docker://{target.host}/team/model:v1"],
         check=True, capture_output=True, timeout=120,
     )

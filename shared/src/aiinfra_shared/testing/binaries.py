@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import sys
@@ -19,7 +18,7 @@ class MissingBinaryError(RuntimeError):
 
 
 # Places Debian keeps server binaries that are not on PATH.
-_EXTRA_DIRS = ("/usr/lib/postgresql/*/bin", "/usr/sbin", "/sbin")
+_EXTRA_DIRS = (("/usr/lib/postgresql", "*/bin"), ("/usr/sbin", ""), ("/sbin", ""))
 
 DEFAULT_HINT = "run `make setup` at the repository root"
 
@@ -32,8 +31,10 @@ def find_binary(name: str) -> str | None:
     found = shutil.which(name)
     if found:
         return found
-    for pattern in _EXTRA_DIRS:
-        for directory in sorted(glob.glob(pattern), reverse=True):
+    for base, pattern in _EXTRA_DIRS:
+        # newest first: /usr/lib/postgresql/16/bin before .../15/bin
+        directories = sorted(Path(base).glob(pattern), reverse=True) if pattern else [Path(base)]
+        for directory in directories:
             candidate = Path(directory) / name
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return str(candidate)

@@ -77,10 +77,10 @@ def require_or_skip(factory: Callable[[], T]) -> T:
 
 def cuda_available() -> bool:
     """True when a CUDA device can be used (torch if installed, else nvidia-smi)."""
-    import importlib.util  # noqa: PLC0415
+    import importlib.util
 
     if importlib.util.find_spec("torch") is not None:
-        import torch  # noqa: PLC0415
+        import torch
 
         return bool(torch.cuda.is_available())
     smi = shutil.which("nvidia-smi")

@@ -74,7 +74,9 @@ class Postgres(_Handle):
 
     def create_database(self, name: str) -> str:
         """Create database `name` (if absent) and return its libpq URL."""
-        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"database name {name!r} must be alphanumeric/underscore")
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608
         if not exists:
             self.psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
@@ -171,11 +173,11 @@ class MotoServer(_Handle):
 
     def client(self, service: str) -> Any:
         """A boto3 client for `service` bound to this server (needs boto3)."""
-        import boto3  # noqa: PLC0415 - optional dependency, only when used
+        import boto3  # optional dependency, only when used
 
         return boto3.client(
             service, endpoint_url=self.endpoint_url, region_name=self.region,
-            aws_access_key_id="testing", aws_secret_access_key="testing",
+            aws_access_key_id="testing", aws_secret_access_key="testing",  # noqa: S106
         )
 
     def reset(self) -> None:

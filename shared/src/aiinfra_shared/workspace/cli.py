@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -37,7 +38,7 @@ def cli() -> None:
 def list_cmd(as_json: bool) -> None:
     """List the exercises: code, folder, package, console scripts."""
     root = _root()
-    rows = [{"code": ex.code, "path": ex.relpath, "package": ex.package,
+    rows: list[dict[str, Any]] = [{"code": ex.code, "path": ex.relpath, "package": ex.package,
              "scripts": ex.scripts} for ex in discover(root)]
     if as_json:
         echo_json(rows)

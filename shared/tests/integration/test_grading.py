@@ -1,0 +1,167 @@
+"""Grading self-tests on a sample exercise scaffolded from the real skeleton.
+
+The sample lives in a temporary monorepo (root pyproject.toml + a link to this shared/), so the
+scaffolder, `uv lock`, the pytest plugin and the grader all run for real.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from aiinfra_shared.grading import grade, validate_results
+from aiinfra_shared.workspace.scaffold import render_skeleton
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+OPS = '''\
+def add(a: float, b: float) -> float:
+    return a + b
+
+
+def mul(a: float, b: float) -> float:
+    return a * b
+
+
+def div(a: float, b: float) -> float:
+    if b == 0:
+        raise ZeroDivisionError("division by zero")
+    return a / b
+'''
+
+OPS_TESTS = '''\
+import pytest
+
+from calc.ops import add, div, mul
+
+
+@pytest.mark.points(2)
+def test_add() -> None:
+    assert add(2, 3) == 5
+
+
+@pytest.mark.points(3)
+def test_mul() -> None:
+    assert mul(4, 5) == 20
+
+
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_div() -> None:
+    assert div(9, 3) == 3
+
+
+def test_div_by_zero() -> None:
+    with pytest.raises(ZeroDivisionError):
+        div(1, 0)
+'''
+# 2 skeleton CLI tests (1 point each) + 2 + 3 + 1 + 1
+TOTAL_POINTS = 9.0
+EXERCISE = "mod-101-foundations/exercise-01-calculator"
+
+
+@pytest.fixture(scope="module")
+def sample_repo(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Path:
+    root = tmp_path_factory.mktemp("monorepo")
+    shutil.copy2(repo_root / "pyproject.toml", root / "pyproject.toml")
+    (root / "shared").symlink_to(repo_root / "shared", target_is_directory=True)
+    exercise = render_skeleton(root, EXERCISE, "calc", title="Calculator")
+    (exercise / "src" / "calc" / "ops.py").write_text(OPS)
+    (exercise / "tests" / "unit" / "test_ops.py").write_text(OPS_TESTS)
+    return root
+
+
+def _submission(sample_repo: Path, tmp_path: Path, broken: str | None = None) -> Path:
+    """A learner's copy of the exercise; `broken` replaces ops.py's text if given."""
+    target = tmp_path / "submission"
+    shutil.copytree(sample_repo / EXERCISE, target,
+                    ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    if broken is not None:
+        (target / "src" / "calc" / "ops.py").write_text(broken)
+    return target
+
+
+def _load(out: Path) -> dict:
+    payload = json.loads((out / "results.json").read_text())
+    assert validate_results(payload) == []
+    return payload
+
+
+def test_reference_against_itself_scores_full(sample_repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    report = grade(sample_repo / EXERCISE, _submission(sample_repo, tmp_path), out)
+    payload = _load(out)
+    assert report.max_score == TOTAL_POINTS
+    assert payload["score"] == TOTAL_POINTS
+    assert all(t["status"] == "passed" for t in payload["tests"])
+    hidden = [t for t in payload["tests"] if t["visibility"] == "after_due_date"]
+    assert [t["name"].split("::")[-1] for t in hidden] == ["test_div"]
+    junit = ET.parse(out / "junit.xml").getroot()
+    assert junit.iter("testcase")
+    summary = (out / "summary.md").read_text()
+    assert "9 / 9" in summary and "::test_div`" not in summary  # hidden test not named
+
+
+def test_broken_function_loses_exactly_its_points(sample_repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    broken = OPS.replace("return a * b", "return a + b")
+    grade(sample_repo / EXERCISE, _submission(sample_repo, tmp_path, broken), out)
+    payload = _load(out)
+    assert payload["score"] == TOTAL_POINTS - 3
+    failed = [t["name"].split("::")[-1] for t in payload["tests"] if t["status"] == "failed"]
+    assert failed == ["test_mul"]
+
+
+def test_missing_module_fails_only_the_tests_that_import_it(
+    sample_repo: Path, tmp_path: Path
+) -> None:
+    submission = _submission(sample_repo, tmp_path)
+    (submission / "src" / "calc" / "ops.py").unlink()
+    out = tmp_path / "out"
+    grade(sample_repo / EXERCISE, submission, out)
+    payload = _load(out)
+    assert payload["score"] == 2  # the two skeleton CLI tests still pass
+    ops_tests = [t for t in payload["tests"] if "test_ops" in t["name"]]
+    assert len(ops_tests) == 4
+    assert all(t["status"] == "failed" and "collection error" in t["output"]
+               for t in ops_tests)
+
+
+def test_submission_that_does_not_install_scores_zero(sample_repo: Path, tmp_path: Path) -> None:
+    submission = _submission(sample_repo, tmp_path)
+    pyproject = submission / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        '"aiinfra-shared",', '"aiinfra-shared",\n  "no-such-package-aiinfra-test==9.9.9",'))
+    out = tmp_path / "out"
+    report = grade(sample_repo / EXERCISE, submission, out)
+    payload = _load(out)
+    assert payload["score"] == 0
+    assert report.max_score == TOTAL_POINTS
+    assert "does not install" in payload["output"]
+    assert ET.parse(out / "junit.xml").getroot().get("failures") == str(len(payload["tests"]))
+
+
+def test_grade_cli_writes_results_and_exit_code(sample_repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cli-out"
+    exe = Path(sys.executable).parent / "aiinfra-grade"
+    result = subprocess.run(
+        [str(exe), "--exercise", str(sample_repo / EXERCISE), "--submission",
+         str(_submission(sample_repo, tmp_path)), "--out", str(out), "--fail-under", "100"],
+        capture_output=True, text=True, check=False, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "9/9 points" in result.stdout
+    assert _load(out)["score"] == TOTAL_POINTS
+
+    missing = subprocess.run(
+        [str(exe), "--exercise", str(sample_repo / EXERCISE), "--submission",
+         str(tmp_path / "nope")], capture_output=True, text=True, check=False, timeout=600,
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("error: submission") and "Traceback" not in missing.stderr

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from aiinfra_shared.grading.results import build_report, render_summary, validate_results
+from aiinfra_shared.workspace.exercises import ExerciseNotFoundError, discover, resolve
+from aiinfra_shared.workspace.scaffold import ScaffoldError, render_skeleton
+from aiinfra_shared.workspace.test_all import SuiteResult, parse_junit, render_table
+
+
+def _fake_repo(tmp_path: Path) -> Path:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "pyproject.toml").write_text("[project]\nname='x'\n")
+    (tmp_path / "pyproject.toml").write_text("")
+    for rel in ("mod-110-llm/exercise-02-production-rag-system",
+                "mod-101-foundations/exercise-04-python-env-manager",
+                "mod-101-foundations/exercise-05-no-pyproject-yet"):
+        (tmp_path / rel).mkdir(parents=True)
+    for rel in ("mod-110-llm/exercise-02-production-rag-system",
+                "mod-101-foundations/exercise-04-python-env-manager"):
+        (tmp_path / rel / "pyproject.toml").write_text(
+            '[project]\nname = "ragkit"\n[project.scripts]\nragkit = "ragkit.cli:main"\n')
+    return tmp_path
+
+
+def test_discover_and_resolve(tmp_path: Path) -> None:
+    root = _fake_repo(tmp_path)
+    assert [ex.code for ex in discover(root)] == ["101-04", "110-02"]
+    assert resolve(root, "110-02").relpath == "mod-110-llm/exercise-02-production-rag-system"
+    assert resolve(root, "mod-101-foundations/exercise-04-python-env-manager/").code == "101-04"
+    assert resolve(root, "110-02").scripts == ["ragkit"]
+    with pytest.raises(ExerciseNotFoundError, match="known: 101-04, 110-02"):
+        resolve(root, "999-01")
+
+
+def test_scaffold_rejects_bad_names_and_writes_nothing(tmp_path: Path) -> None:
+    root = _fake_repo(tmp_path)
+    before = sorted(p.as_posix() for p in root.rglob("*"))
+    for path, pkg in [("exercise-01-x", "x"), ("mod-101-foundations/exercise-09-x", "Bad-Pkg"),
+                      ("mod-110-llm/exercise-02-production-rag-system", "ragkit")]:
+        with pytest.raises(ScaffoldError):
+            render_skeleton(root, path, pkg, lock=False)
+    assert sorted(p.as_posix() for p in root.rglob("*")) == before
+
+
+def test_scaffold_renders_every_token(tmp_path: Path) -> None:
+    root = _fake_repo(tmp_path)
+    target = render_skeleton(root, "mod-104-kubernetes/exercise-06-k8s-operator", "kop",
+                             lock=False)
+    for name in ("README.md", "pyproject.toml", "Makefile", "Dockerfile", ".dockerignore",
+                 "src/kop/cli.py", "src/kop/config.py", "tests/unit/test_cli.py",
+                 "docs/architecture.md"):
+        text = (target / name).read_text()
+        assert not re.search(r"__[A-Z]+__", text), name
+    project = tomllib.loads((target / "pyproject.toml").read_text())
+    assert project["project"]["scripts"] == {"kop": "kop.cli:main"}
+    assert "104-06 K8s Operator" in (target / "README.md").read_text()
+    readme = (target / "README.md").read_text()
+    for section in ("Overview", "Quickstart", "Usage", "Architecture", "Configuration",
+                    "Testing", "Benchmarks", "Learning objectives", "What is real"):
+        assert f"## {section}" in readme
+
+
+def test_parse_junit_and_table(tmp_path: Path) -> None:
+    junit = tmp_path / "j.xml"
+    junit.write_text(
+        '<testsuites><testsuite tests="5" failures="1" errors="1" skipped="1">'
+        "</testsuite></testsuites>"
+    )
+    assert parse_junit(junit) == (2, 1, 1, 1)
+    assert parse_junit(tmp_path / "absent.xml") == (0, 0, 0, 0)
+    ok = SuiteResult("101-04", "p", 10, 0, 0, 1, 12.0, 0)
+    empty = SuiteResult("101-05", "q", 0, 0, 0, 0, 1.0, 5, "no tests collected")
+    table = render_table([ok, empty])
+    assert ok.ok and not empty.ok
+    assert "FAIL no tests collected" in table
+    assert table.splitlines()[-1].split()[:4] == ["total", "10", "0", "1"]
+
+
+def test_build_report_scores_expected_tests() -> None:
+    expected = [{"nodeid": "t.py::a", "points": 2, "hidden": False},
+                {"nodeid": "t.py::b", "points": 1, "hidden": True},
+                {"nodeid": "u.py::c", "points": 4, "hidden": False},
+                {"nodeid": "t.py::gpu", "points": 1, "hidden": False}]
+    raw = [{"nodeid": "t.py::a", "outcome": "passed"},
+           {"nodeid": "t.py::b", "outcome": "failed", "message": "assert 1 == 2"},
+           {"nodeid": "u.py", "outcome": "error", "message": "collection error: ImportError"},
+           {"nodeid": "t.py::gpu", "outcome": "skipped", "message": "needs a CUDA GPU"}]
+    report = build_report("101-04", expected, raw, 1.5)
+    payload = report.as_gradescope()
+    assert validate_results(payload) == []
+    assert (payload["score"], payload["max_score"]) == (2, 7)
+    by_name = {t["name"]: t for t in payload["tests"]}
+    assert by_name["u.py::c"]["output"].startswith("collection error")
+    assert by_name["t.py::b"]["visibility"] == "after_due_date"
+    assert "t.py::gpu" not in by_name and "1 test(s) skipped" in payload["output"]
+    assert "| 1 hidden test(s) | 0/1 |" in render_summary(report)
+
+
+def test_validate_results_reports_problems() -> None:
+    problems = validate_results({"score": "10", "tests": [{"name": "x", "status": "ok"}]})
+    assert "top-level 'score' has type str" in problems
+    assert "missing top-level 'execution_time'" in problems
+    assert "tests[0] missing 'max_score'" in problems
+    assert "tests[0].status is 'ok'" in problems
