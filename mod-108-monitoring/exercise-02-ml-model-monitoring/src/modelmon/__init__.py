@@ -1,0 +1,3 @@
+"""Ml Model Monitoring."""
+
+__version__ = "0.1.0"
