@@ -50,7 +50,7 @@ new: shared ## scaffold an exercise: make new EX=mod-101-foundations/exercise-04
 grade: shared check-ex ## grade a submission: make grade EX=101-04 SUBMISSION=<dir>
 	@test -n "$(SUBMISSION)" || { echo "error: set SUBMISSION=<dir of the learner's exercise>" >&2; exit 2; }
 	@uv run --project shared --locked --quiet aiinfra-grade --exercise "$(EX_DIR)" \
-		--submission "$(SUBMISSION)" --out "reports/grade-$(notdir $(EX_DIR))"
+		--submission "$(SUBMISSION)"
 
 lint: shared ## ruff + mypy everywhere, hadolint, actionlint, shellcheck
 	@bash shared/scripts/lint.sh

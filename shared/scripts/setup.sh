@@ -24,6 +24,7 @@ if ! command -v uv >/dev/null 2>&1; then
   if python3 -m pip install --quiet --disable-pip-version-check uv 2>/dev/null; then :
   else python3 -m pip install --quiet --user --break-system-packages uv; fi
   hash -r
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash 2>/dev/null
   if ! command -v uv >/dev/null 2>&1; then
     user_bin=$(python3 -c 'import site; print(site.USER_BASE)')/bin
     say "uv installed into $user_bin: add it to PATH and rerun"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from rich.table import Table
 from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, NotFoundError, echo_json
 from aiinfra_shared.workspace.exercises import (
     ExerciseNotFoundError,
+    affected,
     discover,
     find_repo_root,
     resolve,
@@ -94,6 +96,20 @@ def new(relpath: str, package: str, title: str | None, no_lock: bool) -> None:
     except ScaffoldError as exc:
         raise CLIError(str(exc), ExitCode.USAGE) from exc
     click.echo(f"created {target}")
+
+
+@cli.command("ci-matrix")
+@click.argument("changed_files", type=click.File("r"), default="-")
+def ci_matrix(changed_files: click.utils.LazyFile) -> None:
+    """Print the GitHub Actions test matrix for a list of changed files (one per line).
+
+    A line "ALL", or any change under shared/, .github/, .ci/ or the root Makefile or
+    pyproject.toml, selects every exercise.
+    """
+    changed = [line.strip() for line in changed_files if line.strip()]
+    selected = affected(_root(), changed)
+    include = [{"code": ex.code, "path": ex.relpath} for ex in selected]
+    click.echo(json.dumps({"include": include}, separators=(",", ":")))
 
 
 main = cli

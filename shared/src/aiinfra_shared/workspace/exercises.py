@@ -87,3 +87,15 @@ def resolve(root: Path, spec: str) -> Exercise:
         known = ", ".join(ex.code for ex in exercises) or "none yet"
         raise ExerciseNotFoundError(f"no exercise '{spec}' (known: {known})")
     return matches[0]
+
+
+# Changes to these paths can affect every exercise.
+_GLOBAL_PREFIXES = ("shared/", ".github/", ".ci/", "Makefile", "pyproject.toml")
+
+
+def affected(root: Path, changed: list[str]) -> list[Exercise]:
+    """Exercises a change touches: all of them when shared or root tooling changed."""
+    exercises = discover(root)
+    if any(path == "ALL" or path.startswith(_GLOBAL_PREFIXES) for path in changed):
+        return exercises
+    return [ex for ex in exercises if any(path.startswith(ex.relpath + "/") for path in changed)]
