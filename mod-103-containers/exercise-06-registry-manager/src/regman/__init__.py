@@ -1,0 +1,3 @@
+"""Registry Manager."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,31 @@
+"""The registry's own garbage collector (`registry garbage-collect CONFIG`) and disk usage.
+
+Deleting manifests over the API only unlinks them; blob bytes are freed by GC, which must run
+against the same storage while the registry is idle or read-only.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from regman.errors import RegistryUnavailableError, RegmanError
+
+
+def garbage_collect(binary: str, config: Path, timeout: float = 600) -> str:
+    path = shutil.which(binary) or (binary if Path(binary).is_file() else None)
+    if path is None:
+        raise RegistryUnavailableError(f"garbage collection needs {binary!r} on PATH "
+                                       "(apt-get install docker-registry)")
+    result = subprocess.run([path, "garbage-collect", str(config)], capture_output=True,
+                            text=True, check=False, timeout=timeout)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RegmanError(f"garbage-collect {config} failed: {tail[0]}")
+    return result.stdout + result.stderr
+
+
+def disk_usage(root: Path) -> int:
+    """Bytes of regular files under `root` (the registry storage directory)."""
+    return sum(p.stat().st_size for p in Path(root).rglob("*") if p.is_file())

@@ -1,0 +1,123 @@
+"""Copy an image (or index, recursively) between repositories or registries, crane-style.
+
+Order matters for safety: blobs first, then child manifests by digest, then the top-level
+manifest under its tag last. If anything fails midway, the tag still points at the old (or
+no) manifest, never at one whose content is missing. Every blob and manifest is
+digest-verified (source stream hashed, registry checks the upload digest, manifest digests
+compared after the push).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from regman.adapters.registry import RegistryClient
+from regman.errors import IntegrityError
+from regman.oci import Descriptor, Manifest
+from regman.reference import Reference
+
+
+@dataclass
+class CopyResult:
+    source: str
+    destination: str
+    digest: str = ""
+    manifests_pushed: int = 0
+    manifests_present: int = 0
+    blobs_uploaded: int = 0
+    blobs_mounted: int = 0
+    blobs_present: int = 0
+    bytes_uploaded: int = 0
+    dry_run: bool = False
+    up_to_date: bool = False
+    actions: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return dict(vars(self))
+
+
+Progress = Callable[[int], None]
+
+
+def copy_image(src: RegistryClient, src_ref: Reference, dst: RegistryClient,
+               dst_ref: Reference, *, dry_run: bool = False,
+               progress: Progress | None = None) -> CopyResult:
+    """Copy `src_ref` to `dst_ref`; returns what moved. Skips everything the target has."""
+    result = CopyResult(source=str(src_ref), destination=str(dst_ref), dry_run=dry_run)
+    top = src.get_manifest(src_ref.repository, src_ref.identifier)
+    result.digest = top.digest
+    if src_ref.digest and src_ref.digest != top.digest:
+        raise IntegrityError(f"{src_ref} resolved to {top.digest}")
+    target_identifier = dst_ref.tag or top.digest
+    if dst.head_manifest(dst_ref.repository, target_identifier) == top.digest:
+        result.up_to_date = True
+        result.manifests_present += 1
+        return result
+    same_registry = src.base_url == dst.base_url
+    _copy_tree(src, src_ref.repository, dst, dst_ref.repository, top, result,
+               same_registry=same_registry, dry_run=dry_run, progress=progress,
+               identifier=target_identifier)
+    return result
+
+
+def _copy_tree(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo: str,
+               manifest: Manifest, result: CopyResult, *, same_registry: bool,
+               dry_run: bool, progress: Progress | None, identifier: str) -> None:
+    if manifest.is_index:
+        for child in manifest.children:
+            if dst.head_manifest(dst_repo, child.digest) == child.digest:
+                result.manifests_present += 1
+                continue
+            child_manifest = src.get_manifest(src_repo, child.digest)
+            _copy_tree(src, src_repo, dst, dst_repo, child_manifest, result,
+                       same_registry=same_registry, dry_run=dry_run, progress=progress,
+                       identifier=child.digest)
+    else:
+        for blob in manifest.blobs():
+            _copy_blob(src, src_repo, dst, dst_repo, blob, result,
+                       same_registry=same_registry, dry_run=dry_run, progress=progress)
+    if dry_run:
+        result.actions.append(f"push manifest {dst_repo}:{identifier}")
+        result.manifests_pushed += 1
+        return
+    stored = dst.put_manifest(dst_repo, identifier, manifest.raw, manifest.media_type)
+    if stored != manifest.digest:
+        raise IntegrityError(f"{dst_repo}:{identifier} stored as {stored}, source is "
+                             f"{manifest.digest}")
+    result.manifests_pushed += 1
+    result.bytes_uploaded += len(manifest.raw)
+
+
+def _copy_blob(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo: str,
+               blob: Descriptor, result: CopyResult, *, same_registry: bool, dry_run: bool,
+               progress: Progress | None) -> None:
+    if dst.blob_exists(dst_repo, blob.digest):
+        result.blobs_present += 1
+        if progress:
+            progress(blob.size)
+        return
+    if dry_run:
+        result.actions.append(f"upload blob {blob.digest} ({blob.size} bytes)")
+        result.blobs_uploaded += 1
+        return
+    if same_registry and src_repo != dst_repo and dst.mount_blob(dst_repo, blob.digest,
+                                                                src_repo):
+        result.blobs_mounted += 1
+        if progress:
+            progress(blob.size)
+        return
+    if blob.size <= dst.chunk_size:
+        sent = dst.upload_blob_chunks(dst_repo, blob.digest,
+                                      iter([src.get_blob(src_repo, blob.digest)]),
+                                      monolithic=True)
+    else:
+        sent = dst.upload_blob_chunks(dst_repo, blob.digest,
+                                      src.stream_blob(src_repo, blob.digest))
+    if sent != blob.size:
+        raise IntegrityError(f"blob {blob.digest}: sent {sent} bytes, descriptor says "
+                             f"{blob.size}")
+    result.blobs_uploaded += 1
+    result.bytes_uploaded += sent
+    if progress:
+        progress(blob.size)

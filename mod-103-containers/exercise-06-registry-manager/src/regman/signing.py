@@ -1,0 +1,311 @@
+"""Image signing in cosign's format (key-based, no transparency log).
+
+Keys: ECDSA P-256. The private key is PKCS#8 DER encrypted exactly as cosign does it:
+scrypt (N=32768, r=8, p=1) derives a 32-byte key from the password, NaCl secretbox
+(XSalsa20-Poly1305) encrypts, and the JSON envelope goes into a PEM block
+`ENCRYPTED SIGSTORE PRIVATE KEY`. The public key is a plain PKIX `PUBLIC KEY` PEM.
+
+Signatures: a "simple signing" JSON payload naming the manifest digest is signed
+(ECDSA-SHA256, DER, base64) and stored as a layer of an OCI manifest tagged
+`sha256-<hex>.sig` in the same repository, with the signature in the layer annotation
+`dev.cosignproject.cosign/signature`. Several signatures append layers to that manifest.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nacl.exceptions
+import nacl.secret
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from regman.adapters.registry import RegistryClient
+from regman.errors import NotFoundInRegistryError, PolicyError, SigningKeyError, VerificationError
+from regman.oci import OCI_CONFIG, OCI_MANIFEST, Descriptor, sha256_digest
+from regman.reference import Reference
+
+SIMPLESIGNING_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
+SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
+PAYLOAD_TYPE = "cosign container image signature"
+PEM_PRIVATE = "ENCRYPTED SIGSTORE PRIVATE KEY"
+PEM_PRIVATE_LEGACY = "ENCRYPTED COSIGN PRIVATE KEY"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 32768, 8, 1
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def _scrypt(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, dklen=32,
+                          maxmem=256 * r * n + 1024 * 1024)
+
+
+def encrypt_private_key(key: ec.EllipticCurvePrivateKey, password: str) -> bytes:
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    salt, nonce = os.urandom(32), os.urandom(24)
+    box = nacl.secret.SecretBox(_scrypt(password.encode(), salt, SCRYPT_N, SCRYPT_R, SCRYPT_P))
+    ciphertext = box.encrypt(der, nonce).ciphertext
+    envelope = {
+        "kdf": {"name": "scrypt", "params": {"N": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P},
+                "salt": base64.b64encode(salt).decode()},
+        "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
+        "ciphertext": base64.b64encode(ciphertext).decode(),
+    }
+    return _pem(PEM_PRIVATE, json.dumps(envelope).encode())
+
+
+def _pem(label: str, data: bytes) -> bytes:
+    body = base64.b64encode(data).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return ("\n".join([f"-----BEGIN {label}-----", *lines, f"-----END {label}-----"]) + "\n"
+            ).encode()
+
+
+def _unpem(text: bytes) -> tuple[str, bytes]:
+    lines = text.decode("ascii", errors="replace").strip().splitlines()
+    if not lines or not lines[0].startswith("-----BEGIN ") or not lines[-1].startswith("-----END"):
+        raise SigningKeyError("not a PEM file")
+    label = lines[0][len("-----BEGIN "):].rstrip("-")
+    return label, base64.b64decode("".join(lines[1:-1]))
+
+
+def load_private_key(path: Path, password: str) -> ec.EllipticCurvePrivateKey:
+    """Decrypt a cosign private key; a wrong password is a clear one-line error."""
+    try:
+        label, data = _unpem(path.read_bytes())
+    except OSError as exc:
+        raise SigningKeyError(f"{path}: cannot read key ({exc.strerror})") from exc
+    except (SigningKeyError, ValueError) as exc:
+        raise SigningKeyError(f"{path}: not a PEM private key") from exc
+    if label not in (PEM_PRIVATE, PEM_PRIVATE_LEGACY):
+        raise SigningKeyError(f"{path}: expected an {PEM_PRIVATE} PEM block, found {label!r}")
+    try:
+        envelope = json.loads(data)
+        params = envelope["kdf"]["params"]
+        secret = _scrypt(password.encode(), base64.b64decode(envelope["kdf"]["salt"]),
+                         int(params["N"]), int(params["r"]), int(params["p"]))
+        nonce = base64.b64decode(envelope["cipher"]["nonce"])
+        ciphertext = base64.b64decode(envelope["ciphertext"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SigningKeyError(f"{path}: malformed encrypted key envelope") from exc
+    try:
+        der = nacl.secret.SecretBox(secret).decrypt(ciphertext, nonce)
+    except nacl.exceptions.CryptoError as exc:
+        raise SigningKeyError(f"{path}: wrong password for the private key") from exc
+    key = serialization.load_der_private_key(der, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise SigningKeyError(f"{path}: only ECDSA P-256 keys are supported")
+    return key
+
+
+def load_public_key(path: Path) -> ec.EllipticCurvePublicKey:
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except OSError as exc:
+        raise SigningKeyError(f"{path}: cannot read public key ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise SigningKeyError(f"{path}: not a PEM public key") from exc
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise SigningKeyError(f"{path}: only ECDSA public keys are supported")
+    return key
+
+
+def public_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def generate_key_pair(password: str) -> tuple[bytes, bytes]:
+    """(encrypted private PEM, public PEM) -- what `cosign generate-key-pair` writes."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return encrypt_private_key(key, password), public_pem(key)
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def signature_tag(digest: str) -> str:
+    """`sha256:abc` -> `sha256-abc.sig` (cosign's tag convention)."""
+    algorithm, _, hex_part = digest.partition(":")
+    return f"{algorithm}-{hex_part}.sig"
+
+
+def subject_of_signature_tag(tag: str) -> str | None:
+    if tag.startswith("sha256-") and tag.endswith(".sig") and len(tag) == 7 + 64 + 4:
+        return "sha256:" + tag[7:-4]
+    return None
+
+
+def simple_signing_payload(docker_reference: str, digest: str,
+                           annotations: dict[str, str] | None = None) -> bytes:
+    payload = {
+        "critical": {
+            "identity": {"docker-reference": docker_reference},
+            "image": {"docker-manifest-digest": digest},
+            "type": PAYLOAD_TYPE,
+        },
+        "optional": annotations or None,
+    }
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class SignatureLayer:
+    payload: bytes
+    signature_b64: str
+    descriptor: Descriptor
+
+
+def _signature_manifest(layers: list[Descriptor]) -> tuple[bytes, bytes]:
+    """(manifest bytes, config bytes) for a signature image holding `layers`."""
+    config = {
+        "architecture": "", "created": "0001-01-01T00:00:00Z",
+        "history": [{"created": "0001-01-01T00:00:00Z"}], "os": "",
+        "rootfs": {"type": "layers", "diff_ids": [d.digest for d in layers]},
+        "config": {},
+    }
+    config_bytes = json.dumps(config, separators=(",", ":")).encode()
+    manifest = {
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": Descriptor(OCI_CONFIG, sha256_digest(config_bytes),
+                             len(config_bytes)).to_json(),
+        "layers": [d.to_json() for d in layers],
+    }
+    return json.dumps(manifest, separators=(",", ":")).encode(), config_bytes
+
+
+def fetch_signatures(client: RegistryClient, ref: Reference, digest: str) -> list[SignatureLayer]:
+    """Every signature layer stored for `digest` ([] when the image is unsigned)."""
+    tag = signature_tag(digest)
+    try:
+        manifest = client.get_manifest(ref.repository, tag)
+    except NotFoundInRegistryError:
+        return []
+    out = []
+    for layer in manifest.layers:
+        signature = layer.annotations.get(SIGNATURE_ANNOTATION)
+        if layer.media_type != SIMPLESIGNING_TYPE or not signature:
+            continue
+        out.append(SignatureLayer(client.get_blob(ref.repository, layer.digest), signature,
+                                  layer))
+    return out
+
+
+def sign_image(client: RegistryClient, ref: Reference, key: ec.EllipticCurvePrivateKey,
+               annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    """Sign the manifest `ref` resolves to and store the signature next to it."""
+    digest = ref.digest or client.head_manifest(ref.repository, ref.identifier)
+    if not digest:
+        raise NotFoundInRegistryError(f"{ref}: no such manifest to sign")
+    payload = simple_signing_payload(ref.name, digest, annotations)
+    signature = base64.b64encode(key.sign(payload, ec.ECDSA(hashes.SHA256()))).decode()
+    layer = Descriptor(SIMPLESIGNING_TYPE, sha256_digest(payload), len(payload),
+                       annotations={SIGNATURE_ANNOTATION: signature})
+    existing = [s.descriptor for s in fetch_signatures(client, ref, digest)]
+    layers = [d for d in existing if d.digest != layer.digest] + [layer]
+    for descriptor in existing:  # make sure re-used payload blobs are present
+        if not client.blob_exists(ref.repository, descriptor.digest):
+            raise VerificationError(f"signature blob {descriptor.digest} missing in {ref.name}")
+    if not client.blob_exists(ref.repository, layer.digest):
+        client.upload_blob(ref.repository, layer.digest, payload)
+    manifest, config = _signature_manifest(layers)
+    config_digest = sha256_digest(config)
+    if not client.blob_exists(ref.repository, config_digest):
+        client.upload_blob(ref.repository, config_digest, config)
+    tag = signature_tag(digest)
+    client.put_manifest(ref.repository, tag, manifest, OCI_MANIFEST)
+    return {"reference": str(ref), "digest": digest, "signature_tag": tag,
+            "signatures": len(layers)}
+
+
+@dataclass(frozen=True)
+class VerifiedSignature:
+    key: str
+    payload: dict[str, Any]
+
+
+def verify_payload(layer: SignatureLayer, key: ec.EllipticCurvePublicKey, digest: str) -> bool:
+    """True when the signature is valid for `key` AND the payload names `digest`."""
+    try:
+        key.verify(base64.b64decode(layer.signature_b64), layer.payload,
+                   ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError):
+        return False
+    try:
+        payload = json.loads(layer.payload)
+        critical = payload["critical"]
+        return bool(critical["image"]["docker-manifest-digest"] == digest
+                    and critical["type"] == PAYLOAD_TYPE)
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
+def verify_image(client: RegistryClient, ref: Reference,
+                 keys: dict[str, ec.EllipticCurvePublicKey]) -> dict[str, Any]:
+    """Check `ref` has a valid signature for EVERY key in `keys`; raise otherwise."""
+    digest = ref.digest or client.head_manifest(ref.repository, ref.identifier)
+    if not digest:
+        raise NotFoundInRegistryError(f"{ref}: no such manifest")
+    layers = fetch_signatures(client, ref, digest)
+    if not layers:
+        raise VerificationError(f"{ref} ({digest}) has no signatures "
+                                f"(expected tag {signature_tag(digest)})")
+    verified: dict[str, list[dict[str, Any]]] = {}
+    for name, key in keys.items():
+        good = [json.loads(layer.payload) for layer in layers
+                if verify_payload(layer, key, digest)]
+        if not good:
+            raise VerificationError(f"{ref} ({digest}): no valid signature for key {name} "
+                                    f"({len(layers)} signature(s) checked)")
+        verified[name] = good
+    return {"reference": str(ref), "digest": digest, "verified_keys": sorted(verified),
+            "signatures": len(layers)}
+
+
+# --------------------------------------------------------------------------- policy
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    pattern: str
+    keys: tuple[Path, ...]
+
+
+def load_policy(path: Path) -> list[PolicyRule]:
+    """`policy.yaml`: `rules: [{repositories: "prod/*", keys: [a.pub, b.pub]}]`.
+
+    Key paths are relative to the policy file. Every key of the FIRST matching rule must
+    have signed the image.
+    """
+    from regman.policyfile import load_yaml_mapping
+
+    data = load_yaml_mapping(path)
+    rules = data.get("rules")
+    if not isinstance(rules, list) or not rules:
+        raise PolicyError(f"{path}: 'rules' must be a non-empty list")
+    out = []
+    for i, rule in enumerate(rules):
+        if not isinstance(rule, dict) or not isinstance(rule.get("repositories"), str) or \
+                not isinstance(rule.get("keys"), list) or not rule["keys"]:
+            raise PolicyError(f"{path}: rules[{i}] needs 'repositories' (glob) and 'keys' "
+                              "(non-empty list of public key files)")
+        out.append(PolicyRule(rule["repositories"],
+                              tuple(path.parent / str(k) for k in rule["keys"])))
+    return out
+
+
+def keys_for(rules: list[PolicyRule], repository: str) -> dict[str, ec.EllipticCurvePublicKey]:
+    for rule in rules:
+        if fnmatch.fnmatchcase(repository, rule.pattern):
+            return {str(p.name): load_public_key(p) for p in rule.keys}
+    return {}
