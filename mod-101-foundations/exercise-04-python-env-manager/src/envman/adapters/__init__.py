@@ -1,0 +1,1 @@
+"""One module per external tool: pip/venv, uv, Poetry, conda, container engines."""
