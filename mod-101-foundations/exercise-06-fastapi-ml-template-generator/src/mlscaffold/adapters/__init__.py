@@ -1,0 +1,1 @@
+"""One module per external tool mlscaffold drives (git, uv)."""
