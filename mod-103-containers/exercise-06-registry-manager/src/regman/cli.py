@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from regman import __version__
 from regman.clients import client_for
 from regman.config import Settings
 
-console = Console(soft_wrap=True)
+# Pipes and CI logs get wide tables instead of rich's 80-column default.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def _human(size: float) -> str:

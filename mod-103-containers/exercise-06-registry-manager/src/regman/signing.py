@@ -212,7 +212,9 @@ def sign_image(client: RegistryClient, ref: Reference, key: ec.EllipticCurvePriv
     layer = Descriptor(SIMPLESIGNING_TYPE, sha256_digest(payload), len(payload),
                        annotations={SIGNATURE_ANNOTATION: signature})
     existing = [s.descriptor for s in fetch_signatures(client, ref, digest)]
-    layers = [d for d in existing if d.digest != layer.digest] + [layer]
+    # Same payload from several keys = same blob digest, different annotation: keep all.
+    layers = [d for d in existing if d.annotations.get(SIGNATURE_ANNOTATION) != signature]
+    layers.append(layer)
     for descriptor in existing:  # make sure re-used payload blobs are present
         if not client.blob_exists(ref.repository, descriptor.digest):
             raise VerificationError(f"signature blob {descriptor.digest} missing in {ref.name}")
