@@ -23,7 +23,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -226,57 +226,72 @@ def service_process(tmp_path: Path) -> Iterator[Callable[..., ServiceProcess]]:
         process.stop()
 
 
+class _Handle(Protocol):
+    def stop(self) -> None: ...
+
+
+H = TypeVar("H", bound=_Handle)
+
+
+class _Started:
+    """Servers a session fixture started, stopped together at teardown (newest first)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.handles: list[_Handle] = []
+
+    def start(self, name: str, starter: Callable[[Path], H]) -> H:
+        work_dir = self.tmp_path_factory.mktemp(name)
+        handle = require_or_skip(lambda: starter(work_dir))
+        self.handles.append(handle)
+        return handle
+
+    def stop_all(self) -> None:
+        for handle in reversed(self.handles):
+            handle.stop()
+
+
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
+def _aiinfra_started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Started]:
+    started = _Started(tmp_path_factory)
+    yield started
+    started.stop_all()
+
+
+@pytest.fixture(scope="session")
+def postgres(_aiinfra_started: _Started) -> Postgres:
     """A private PostgreSQL cluster for the session (`.dsn`, `.url(db, driver)`, `.psql()`)."""
-    server = require_or_skip(start_postgres)
-    yield server
-    server.stop()
+    return _aiinfra_started.start("postgres", lambda _dir: start_postgres())
 
 
 @pytest.fixture(scope="session")
-def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+def moto_server(_aiinfra_started: _Started) -> MotoServer:
     """moto in server mode (`.endpoint_url`, `.env`, `.client('s3')`, `.reset()`)."""
-    work_dir = tmp_path_factory.mktemp("moto")
-    server = require_or_skip(lambda: start_moto_server(work_dir))
-    yield server
-    server.stop()
+    return _aiinfra_started.start("moto", start_moto_server)
 
 
 @pytest.fixture(scope="session")
-def prometheus_factory(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[..., Prometheus]]:
+def prometheus_factory(_aiinfra_started: _Started) -> Callable[..., Prometheus]:
     """Factory: `prometheus_factory(config, rule_files={name: yaml})` -> Prometheus."""
-    started: list[Prometheus] = []
 
     def start(config: Any, rule_files: dict[str, str] | None = None) -> Prometheus:
-        work_dir = tmp_path_factory.mktemp("prometheus")
-        server = require_or_skip(lambda: start_prometheus(work_dir, config, rule_files))
-        started.append(server)
-        return server
+        return _aiinfra_started.start(
+            "prometheus", lambda work_dir: start_prometheus(work_dir, config, rule_files)
+        )
 
-    yield start
-    for server in started:
-        server.stop()
+    return start
 
 
 @pytest.fixture(scope="session")
-def alertmanager_factory(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[..., Alertmanager]]:
+def alertmanager_factory(_aiinfra_started: _Started) -> Callable[..., Alertmanager]:
     """Factory: `alertmanager_factory(config=None)` -> Alertmanager."""
-    started: list[Alertmanager] = []
 
     def start(config: Any = None) -> Alertmanager:
-        work_dir = tmp_path_factory.mktemp("alertmanager")
-        server = require_or_skip(lambda: start_alertmanager(work_dir, config))
-        started.append(server)
-        return server
+        return _aiinfra_started.start(
+            "alertmanager", lambda work_dir: start_alertmanager(work_dir, config)
+        )
 
-    yield start
-    for server in started:
-        server.stop()
+    return start
 
 
 @pytest.fixture(scope="session")
@@ -286,30 +301,15 @@ def alertmanager(alertmanager_factory: Callable[..., Alertmanager]) -> Alertmana
 
 
 @pytest.fixture(scope="session")
-def pushgateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushgateway]:
+def pushgateway(_aiinfra_started: _Started) -> Pushgateway:
     """The Prometheus Pushgateway (`.url`, `.metrics_text()`)."""
-    work_dir = tmp_path_factory.mktemp("pushgateway")
-    server = require_or_skip(lambda: start_pushgateway(work_dir))
-    yield server
-    server.stop()
+    return _aiinfra_started.start("pushgateway", start_pushgateway)
 
 
 @pytest.fixture(scope="session")
-def oci_registry_factory(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[[], OciRegistry]]:
+def oci_registry_factory(_aiinfra_started: _Started) -> Callable[[], OciRegistry]:
     """Factory: each call starts one more registry (e.g. replication source and target)."""
-    started: list[OciRegistry] = []
-
-    def start() -> OciRegistry:
-        work_dir = tmp_path_factory.mktemp("registry")
-        registry = require_or_skip(lambda: start_oci_registry(work_dir))
-        started.append(registry)
-        return registry
-
-    yield start
-    for registry in started:
-        registry.stop()
+    return lambda: _aiinfra_started.start("registry", start_oci_registry)
 
 
 @pytest.fixture(scope="session")
@@ -319,12 +319,9 @@ def oci_registry(oci_registry_factory: Callable[[], OciRegistry]) -> OciRegistry
 
 
 @pytest.fixture(scope="session")
-def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+def kafka_broker(_aiinfra_started: _Started) -> KafkaBroker:
     """A Kafka-protocol broker (`.bootstrap_servers`)."""
-    work_dir = tmp_path_factory.mktemp("kafka")
-    broker = require_or_skip(lambda: start_kafka_broker(work_dir))
-    yield broker
-    broker.stop()
+    return _aiinfra_started.start("kafka", start_kafka_broker)
 
 
 @pytest.fixture

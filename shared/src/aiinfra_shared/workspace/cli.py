@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from rich.console import Console
@@ -100,7 +100,7 @@ def new(relpath: str, package: str, title: str | None, no_lock: bool) -> None:
 
 @cli.command("ci-matrix")
 @click.argument("changed_files", type=click.File("r"), default="-")
-def ci_matrix(changed_files: click.utils.LazyFile) -> None:
+def ci_matrix(changed_files: TextIO) -> None:
     """Print the GitHub Actions test matrix for a list of changed files (one per line).
 
     A line "ALL", or any change under shared/, .github/, .ci/ or the root Makefile or
