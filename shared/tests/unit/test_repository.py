@@ -17,7 +17,7 @@ def _pins(repo_root: Path) -> dict[str, str]:
     for line in (repo_root / "shared" / "constraints.txt").read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            name, version = line.split("==")
+            name, version = (part.strip() for part in line.split("=="))
             pins[name.lower()] = version
     return pins
 
