@@ -127,7 +127,7 @@ def start_registry(work: Path, auth: dict[str, Any]) -> tuple[ServiceProcess, st
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
-        import httpx  # noqa: PLC0415
+        import httpx
 
         try:
             return httpx.get(f"{url}/v2/", timeout=1).status_code == 401
@@ -164,7 +164,7 @@ def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_bearer_token_flow_push_and_list(token_registry: tuple[str, TokenServer]) -> None:
-    from regman.images import push_image  # noqa: PLC0415
+    from regman.images import push_image
 
     url, tokens = token_registry
     with RegistryClient(url, Credentials(USER, PASSWORD)) as client:
@@ -182,7 +182,7 @@ def test_bearer_token_flow_push_and_list(token_registry: tuple[str, TokenServer]
 
 def test_bearer_wrong_password_and_anonymous_push(token_registry: tuple[str,
                                                                          TokenServer]) -> None:
-    from regman.images import push_image  # noqa: PLC0415
+    from regman.images import push_image
 
     url, _ = token_registry
     result = invoke(["--registry", url, "repos"],
@@ -194,7 +194,7 @@ def test_bearer_wrong_password_and_anonymous_push(token_registry: tuple[str,
 
 
 def test_basic_auth(basic_registry: str) -> None:
-    from regman.images import push_image  # noqa: PLC0415
+    from regman.images import push_image
 
     with RegistryClient(basic_registry, Credentials(USER, PASSWORD)) as client:
         digest = push_image(client, "basic/app", "v1", sample_image(3))

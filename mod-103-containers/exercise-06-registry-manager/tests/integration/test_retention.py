@@ -14,7 +14,14 @@ import pytest
 from aiinfra_shared.testing.services import OciRegistry
 
 from regman.adapters.registry import RegistryClient
-from regman.images import build_image, build_index, build_layer, push_image, push_index, random_layer
+from regman.images import (
+    build_image,
+    build_index,
+    build_layer,
+    push_image,
+    push_index,
+    random_layer,
+)
 from regman.reference import Reference
 from regman.signing import generate_key_pair, load_private_key, sign_image, signature_tag
 

@@ -24,7 +24,7 @@ PASSWORD = {"REGMAN_KEY_PASSWORD": "pw-for-tests"}
 @pytest.fixture
 def signed_repo(source: OciRegistry, tmp_cwd: Path) -> tuple[str, str]:
     """A fresh image in signing/app:<test dir> signed with ./cosign.key; (ref, digest)."""
-    from regman.images import push_image  # noqa: PLC0415
+    from regman.images import push_image
 
     tag = tmp_cwd.name[-40:].replace("_", "-").lower().lstrip("-.")
     with RegistryClient(source.url) as client:

@@ -1,0 +1,126 @@
+"""The exporter runs as a real process, a real Prometheus scrapes it; alert rules pass
+promtool's unit tests; the dashboard only uses metrics the exporter really exports."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiinfra_shared.testing.services import OciRegistry
+
+from regman.adapters.registry import RegistryClient
+from regman.exporter import METRIC_NAMES
+from regman.images import push_image
+from regman.reference import Reference
+from regman.signing import generate_key_pair, load_private_key, sign_image
+
+from .conftest import invoke, require_tool, sample_image
+
+pytestmark = pytest.mark.integration
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def test_exporter_scraped_by_prometheus(oci_registry_factory: Callable[[], OciRegistry],
+                                        prometheus_factory: Callable[..., Any],
+                                        service_process: Callable[..., Any],
+                                        free_port: int, tmp_path: Path,
+                                        wait_for: Callable[..., Any]) -> None:
+    registry = oci_registry_factory()
+    with RegistryClient(registry.url) as client:
+        for i in (1, 2, 3):
+            push_image(client, "prod/api", f"v{i}", sample_image(500 + i))
+        private, _ = generate_key_pair("pw")
+        (tmp_path / "k.key").write_bytes(private)
+        sign_image(client, Reference(registry.host, "prod/api", "v1"),
+                   load_private_key(tmp_path / "k.key", "pw"))
+    mirror = oci_registry_factory()
+    (tmp_path / "replication.yaml").write_text(
+        f"registries:\n  a: {{url: '{registry.url}'}}\n  b: {{url: '{mirror.url}'}}\n"
+        "rules:\n  - {name: prod-mirror, source: a, destination: b, repositories: 'prod/*'}\n")
+    state = str(tmp_path / "state")
+    env = {"REGMAN_STATE_DIR": state}
+    assert invoke(["replicate", "run", "--config", str(tmp_path / "replication.yaml")],
+                  env=env).exit_code == 0
+    with RegistryClient(registry.url) as client:  # one more push: mirror is now behind
+        push_image(client, "prod/api", "v4", sample_image(504))
+    exe = Path(sys.executable).parent / "regman"
+    service_process(
+        "regman-exporter",
+        [str(exe), "--registry", registry.url, "exporter", "--port", str(free_port),
+         "--replication", str(tmp_path / "replication.yaml")],
+        env={"REGMAN_STATE_DIR": state, "REGMAN_EXPORTER_CACHE_SECONDS": "0"},
+        ready_http=f"http://127.0.0.1:{free_port}/metrics")
+    text = httpx.get(f"http://127.0.0.1:{free_port}/metrics", timeout=30).text
+    assert 'regman_tags{registry="%s",repository="prod/api"} 4.0' % registry.host in text
+    assert 'regman_signed_ratio{registry="%s",repository="prod/api"} 0.25' % registry.host in text
+    assert 'regman_replication_pending_images{rule="prod-mirror"} 1.0' in text
+    for name in METRIC_NAMES:  # every documented family is exported
+        assert f"# TYPE {name.removesuffix('_total')} " in text, name
+
+    prometheus = prometheus_factory({
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": ["alerts.yml"],
+        "scrape_configs": [{"job_name": "regman", "scrape_timeout": "1s",
+                            "static_configs": [{"targets": [f"127.0.0.1:{free_port}"]}]}],
+    }, rule_files={"alerts.yml": (DEPLOY / "alerts.yml").read_text().replace(
+        "for: 5m", "for: 0m")})
+    assert prometheus.wait_for_targets_up(timeout=60)
+    unsigned = wait_for(lambda: prometheus.query(
+        'regman_unsigned_images{repository="prod/api",protected="true"}'), timeout=60)
+    assert float(unsigned[0]["value"][1]) == 3.0
+    bytes_series = prometheus.query('regman_repository_bytes{repository="prod/api"}')
+    assert float(bytes_series[0]["value"][1]) > 64 * 1024  # shared base counted once
+    assert float(bytes_series[0]["value"][1]) < 2 * 64 * 1024 + 64 * 1024
+    alerts = wait_for(lambda: [a for a in prometheus.alerts()
+                               if a["labels"]["alertname"] == "UnsignedImageInProtectedRepository"
+                               and a["state"] == "firing"], timeout=60)
+    assert alerts[0]["labels"]["repository"] == "prod/api"
+
+
+def test_alert_rules_pass_promtool() -> None:
+    promtool = require_tool("promtool")
+    check = subprocess.run([promtool, "check", "rules", str(DEPLOY / "alerts.yml")],
+                           capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    tested = subprocess.run([promtool, "test", "rules", "alerts_test.yml"], cwd=DEPLOY,
+                            capture_output=True, text=True, check=False)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_dashboard_uses_only_exported_metrics() -> None:
+    dashboard = json.loads((DEPLOY / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {m for e in exprs for m in re.findall(r"regman_[a-z_]+", e)}
+    assert used and used <= set(METRIC_NAMES)
+    assert set(re.findall(r"regman_[a-z_]+", (DEPLOY / "alerts.yml").read_text())) <= set(
+        METRIC_NAMES)
+
+
+def test_distribution_config_from_deploy_starts(tmp_path: Path,
+                                                service_process: Callable[..., Any],
+                                                free_port: int) -> None:
+    import yaml
+
+    config = yaml.safe_load((DEPLOY / "registry-config.yml").read_text())
+    config["storage"]["filesystem"]["rootdirectory"] = str(tmp_path / "storage")
+    config["auth"]["htpasswd"]["path"] = str(tmp_path / "htpasswd")
+    (tmp_path / "htpasswd").write_text("")
+    config["http"]["addr"] = f"127.0.0.1:{free_port}"
+    config["http"]["debug"]["addr"] = "127.0.0.1:0"
+    (tmp_path / "config.yml").write_text(yaml.safe_dump(config))
+    binary = require_tool("docker-registry")
+    service_process("deploy-registry", [binary, "serve", str(tmp_path / "config.yml")],
+                    ready_tcp=("127.0.0.1", free_port))
+    response = httpx.get(f"http://127.0.0.1:{free_port}/v2/", timeout=10)
+    assert response.status_code == 401  # htpasswd auth is on
+    values = yaml.safe_load((DEPLOY / "harbor-values.yaml").read_text())
+    assert values["trivy"]["enabled"] is True
+    robots = json.loads((DEPLOY / "harbor-robots.json").read_text())["robots"]
+    assert {r["name"] for r in robots} == {"ci-push", "regman-readonly", "regman-retention"}
