@@ -58,8 +58,8 @@ ENV PATH=/opt/venv/bin:$PATH \\
     VIRTUAL_ENV=/opt/venv \\
     PYTHONUNBUFFERED=1{env_lines}
 WORKDIR /home/app/project
-COPY --chown=app:app . .
-USER app
+COPY --chown={APP_UID}:{APP_UID} . .
+USER {APP_UID}
 CMD ["python"]
 """
 

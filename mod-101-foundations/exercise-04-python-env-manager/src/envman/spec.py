@@ -167,9 +167,15 @@ def parse_spec(text: str, source: str) -> Spec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = int(found.group(1)) if found else getattr(exc, "lineno", None)
         where = f"{source}:{line}" if line else source
-        raise SpecError(f"{where}: invalid TOML: {getattr(exc, 'msg', exc)}") from exc
+        key = ""
+        if line and line <= len(text.splitlines()):
+            match = re.match(r'^\s*"?([A-Za-z0-9_.-]+)"?\s*=', text.splitlines()[line - 1])
+            key = f" key {match.group(1)}:" if match else ""
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise SpecError(f"{where}:{key} invalid TOML: {message}") from exc
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:

@@ -50,6 +50,13 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    # A fixed timestamp makes the wheels byte-identical across runs (stable hashes for caches).
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 def build_wheel(dist: Dist, out_dir: Path) -> Path:
     """Write `dist` as a pure-Python py3-none-any wheel into `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -74,10 +81,10 @@ def build_wheel(dist: Dist, out_dir: Path) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text in files.items():
             data = text.encode()
-            zf.writestr(name, data)
+            zf.writestr(_entry(name), data)
             records.append(f"{name},{_record_hash(data)},{len(data)}")
         records.append(f"{info}/RECORD,,")
-        zf.writestr(f"{info}/RECORD", "\n".join(records) + "\n")
+        zf.writestr(_entry(f"{info}/RECORD"), "\n".join(records) + "\n")
     return path
 
 
@@ -105,3 +112,11 @@ def write_simple_index(simple: Path, by_project: dict[str, list[Path]]) -> None:
             for w in sorted(wheels)
         )
         (page / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{anchors}</body></html>\n")
+
+
+def serve_command(root: Path, port: int) -> list[str]:
+    """Serve the wheelhouse over HTTP on loopback (a real package index for pip/uv/Poetry)."""
+    import sys
+
+    return [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+            "--directory", str(root)]

@@ -1,0 +1,48 @@
+import json
+
+import yaml
+
+from envman.export import DOCKERIGNORE, compose, devcontainer, environment_yml, render
+from envman.spec import parse_spec
+
+SPEC = parse_spec("""[project]
+name = "demo"
+python = "3.12.4"
+backend = "uv"
+dependencies = ["emt-app"]
+
+[env]
+MODEL_DIR = "/models"
+""", "x")
+PINS = {"emt-app": "1.0.0", "emt-core": "1.0.0"}
+
+
+def test_conda_environment_from_lock() -> None:
+    doc = yaml.safe_load(environment_yml(SPEC, PINS))
+    assert doc["name"] == "demo"
+    assert doc["channels"] == ["conda-forge"]
+    assert doc["dependencies"][:2] == ["python=3.12", "pip"]
+    assert doc["dependencies"][2] == {"pip": ["emt-app==1.0.0", "emt-core==1.0.0"]}
+    assert doc["variables"] == {"MODEL_DIR": "/models"}
+
+
+def test_dockerfile_is_multistage_non_root_with_env() -> None:
+    files = render("dockerfile", SPEC, PINS)
+    assert set(files) == {"Dockerfile", ".dockerignore", "requirements.txt"}
+    text = files["Dockerfile"]
+    assert text.count("FROM python:3.12-slim-bookworm") == 2
+    assert "COPY --from=build /opt/venv /opt/venv" in text
+    assert "USER 10001" in text
+    assert 'MODEL_DIR="/models"' in text
+    assert files["requirements.txt"].splitlines()[1:] == ["emt-app==1.0.0", "emt-core==1.0.0"]
+    assert ".venv" in DOCKERIGNORE.splitlines()
+
+
+def test_compose_and_devcontainer() -> None:
+    doc = yaml.safe_load(compose(SPEC))
+    service = doc["services"]["demo"]
+    assert service["build"] == {"context": ".", "dockerfile": "Dockerfile"}
+    assert service["environment"] == {"MODEL_DIR": "/models"}
+    dev = json.loads(devcontainer(SPEC))
+    assert dev["build"]["dockerfile"] == "../Dockerfile"
+    assert dev["remoteUser"] == "app"

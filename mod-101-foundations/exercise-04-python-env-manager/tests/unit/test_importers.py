@@ -1,0 +1,54 @@
+from pathlib import Path
+
+import pytest
+
+from envman.errors import SpecError
+from envman.importers import discover, from_pyproject, from_requirements
+
+
+def test_pep621_groups_and_poetry(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("""
+[project]
+name = "ml"
+requires-python = ">=3.12"
+dependencies = ["numpy>=2"]
+[project.optional-dependencies]
+GPU = ["cupy"]
+[dependency-groups]
+dev = ["pytest", {include-group = "lint"}]
+lint = ["ruff"]
+[tool.poetry.dependencies]
+python = "^3.12"
+requests = "^2.31"
+torch = {version = "~2.3", optional = true}
+click = "*"
+attrs = "23.1.0"
+[tool.poetry.group.docs.dependencies]
+mkdocs = ">=1.5"
+""")
+    imported = from_pyproject(path)
+    assert imported.name == "ml"
+    assert imported.python == "3.12"
+    assert imported.dependencies == ["numpy>=2", "requests>=2.31,<3", "torch>=2.3,<2.4",
+                                     "click", "attrs==23.1.0"]
+    assert imported.dev == ["pytest"]
+    assert imported.groups == {"gpu": ["cupy"], "lint": ["ruff"], "docs": ["mkdocs>=1.5"]}
+
+
+def test_requirements_follow_includes_and_split_dev(tmp_path: Path) -> None:
+    (tmp_path / "base.txt").write_text("numpy==2.1.0  # pinned\n")
+    (tmp_path / "requirements.txt").write_text(
+        "--index-url https://x/simple\n-r base.txt\npandas<3\n\n# comment\n")
+    (tmp_path / "requirements-dev.txt").write_text("pytest\n")
+    imported = discover(tmp_path)
+    assert imported is not None
+    assert imported.dependencies == ["numpy==2.1.0", "pandas<3"]
+    assert imported.dev == ["pytest"]
+
+
+def test_bad_requirement_line_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "requirements.txt"
+    bad.write_text("numpy\nnot a valid req!!\n")
+    with pytest.raises(SpecError, match=r"requirements.txt:2: invalid requirement"):
+        from_requirements([bad])
