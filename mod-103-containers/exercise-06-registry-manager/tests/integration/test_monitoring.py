@@ -58,11 +58,12 @@ def test_exporter_scraped_by_prometheus(oci_registry_factory: Callable[[], OciRe
         env={"REGMAN_STATE_DIR": state, "REGMAN_EXPORTER_CACHE_SECONDS": "0"},
         ready_http=f"http://127.0.0.1:{free_port}/metrics")
     text = httpx.get(f"http://127.0.0.1:{free_port}/metrics", timeout=30).text
-    assert 'regman_tags{registry="%s",repository="prod/api"} 4.0' % registry.host in text
-    assert 'regman_signed_ratio{registry="%s",repository="prod/api"} 0.25' % registry.host in text
+    labels = f'registry="{registry.host}",repository="prod/api"'
+    assert f"regman_tags{{{labels}}} 4.0" in text
+    assert f"regman_signed_ratio{{{labels}}} 0.25" in text
     assert 'regman_replication_pending_images{rule="prod-mirror"} 1.0' in text
     for name in METRIC_NAMES:  # every documented family is exported
-        assert f"# TYPE {name.removesuffix('_total')} " in text, name
+        assert f"# HELP {name} " in text, name
 
     prometheus = prometheus_factory({
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},

@@ -30,7 +30,7 @@ def test_bad_regex_and_unknown_key_rejected(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="invalid regex"):
         load_policy(path)
     path.write_text("rules:\n  - repositories: x\n    keep_lsat: 3\n")
-    with pytest.raises(PolicyError, match=":3: rules.0.keep_lsat"):
+    with pytest.raises(PolicyError, match=r":3: rules\.0\.keep_lsat"):
         load_policy(path)
 
 
@@ -40,3 +40,11 @@ def test_replication_rule_must_name_known_registries(tmp_path: Path) -> None:
                     "rules:\n  - {name: r1, source: a, destination: b}\n")
     with pytest.raises(PolicyError, match="unknown registry 'b'"):
         load_config(path)
+
+
+def test_shipped_examples_parse() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    policy = load_policy(examples / "retention.yaml")
+    assert policy.rule_for("apps/api") is not None and policy.keep_signed
+    config = load_config(examples / "replication.yaml")
+    assert [r.name for r in config.rules] == ["apps-to-mirror"]
