@@ -91,6 +91,7 @@ def _demo(primary: object, mirror: object, workdir: Path, console: Console) -> N
     dst = RegistryClient(mirror.url)  # type: ignore[attr-defined]
     console.rule("1. seed")
     digests = seed_registry(src, now)
+    console.print(f"pushed apps/api tags {sorted(digests)} and index apps/tool:2.0")
     console.print(f"primary {src.base_url}: {src.catalog()} tags "
                   f"{len(src.tags('apps/api'))} in apps/api")
 
@@ -139,7 +140,6 @@ def _demo(primary: object, mirror: object, workdir: Path, console: Console) -> N
                   f"{before - after} bytes ({before} -> {after})")
     remaining = src.tags("apps/api")
     console.print(f"apps/api tags now: {sorted(t for t in remaining if not t.endswith('.sig'))}")
-    assert digests  # the seeded digests are reported above through tags
     src.close()
     dst.close()
     console.rule("done")
