@@ -32,7 +32,7 @@ def _settings(ctx: click.Context) -> Any:
 
 @click.group(cls=AppGroup, epilog="""\b
 Examples:
-  modelmon stack up --duration 120        # whole stack + traffic, drift after 40 s
+  modelmon stack up --duration 120        # whole stack + traffic, drift after 20 s
   modelmon reference --out data/reference.json
   modelmon serve & modelmon exporter & modelmon receiver &
   modelmon traffic --rate 20 --drift 1.5 --drift-after 60
@@ -371,9 +371,9 @@ def stack() -> None:
 @click.option("--duration", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Stop after this many seconds (0: until Ctrl-C).")
 @click.option("--rate", type=float, default=20.0, show_default=True, help="Requests/s.")
-@click.option("--drift", type=float, default=1.5, show_default=True,
+@click.option("--drift", type=float, default=2.0, show_default=True,
               help="Feature shift injected after --drift-after seconds.")
-@click.option("--drift-after", type=click.FloatRange(min=0), default=40.0, show_default=True)
+@click.option("--drift-after", type=click.FloatRange(min=0), default=20.0, show_default=True)
 def stack_up(workdir: Path, duration: float, rate: float, drift: float,
              drift_after: float) -> None:
     """Start everything, drive traffic (drift after a while), print where to look.

@@ -110,7 +110,7 @@ def test_dashboard_structure(tmp_path: Path) -> None:
         assert topic in titles
     for i, a in enumerate(panels):
         pos = a["gridPos"]
-        assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24 and pos["h"] > 0
+        assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24 and pos["h"] > 0
         for b in panels[i + 1:]:
             assert not _overlaps(pos, b["gridPos"]), (a["title"], b["title"])
     variables = {v["name"] for v in board["templating"]["list"]}

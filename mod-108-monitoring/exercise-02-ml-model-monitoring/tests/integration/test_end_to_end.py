@@ -1,0 +1,119 @@
+"""Drift scenario end to end: traffic -> service -> logs -> exporter -> Prometheus -> alert
+-> Alertmanager -> webhook receiver -> retraining request; the scorecard sees it too."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from modelmon import dashboards
+from modelmon.cli import cli
+from modelmon.traffic import TrafficConfig, run_traffic
+from tests.integration.conftest import EXE, Stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def firing(stack: Stack, name: str) -> list[dict[str, Any]]:
+    return [a for a in stack.prometheus.alerts()
+            if a["labels"]["alertname"] == name and a["state"] == "firing"]
+
+
+def scorecard_json(stack: Stack) -> dict[str, Any]:
+    result = CliRunner().invoke(cli, ["scorecard", "churn", "--window", "1m", "--json",
+                                      "--prometheus-url", stack.prometheus.url])
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.output))
+
+
+def grades(card: dict[str, Any]) -> dict[str, str]:
+    return {c["name"]: c["grade"] for c in card["checks"]}
+
+
+def test_drift_alert_reaches_the_webhook_and_scorecard_degrades(
+        stack: Stack, wait_for: Callable[..., Any], tmp_path: Path) -> None:
+    prom = stack.prometheus
+    # --- phase 1: clean traffic; the exporter publishes low drift and a baseline-like accuracy
+    clean = run_traffic(TrafficConfig(service_url=stack.service_url, rate=0, count=300,
+                                      label_delay=0, seed=1))
+    assert clean.ok == 300 and clean.labels_sent == 300
+    wait_for(lambda: prom.query('modelmon_window_labelled_predictions{model="churn"} >= 290')
+             and prom.query("modelmon:requests:rate30s > 0"), timeout=30)
+    psi = {s["metric"]["feature"]: float(s["value"][1])
+           for s in prom.query('modelmon_feature_psi{model="churn"}')}
+    assert set(psi) == {"f0", "f1", "f2", "f3", "f4"} and max(psi.values()) < 0.2
+    before = scorecard_json(stack)
+    assert grades(before)["drift"] == "green"
+    assert grades(before)["availability"] == "green"
+    assert not firing(stack, "ModelFeatureDrift")
+
+    # --- phase 2: drift on f0/f1, noisy labels and injected errors
+    drifted = run_traffic(TrafficConfig(service_url=stack.service_url, rate=0, count=700,
+                                        drift=2.0, label_noise=0.45, label_delay=0, seed=2,
+                                        error_rate=0.2))
+    assert drifted.errors > 50  # injected 503s
+    alerts = wait_for(lambda: firing(stack, "ModelFeatureDrift"), timeout=60)
+    assert {a["labels"]["feature"] for a in alerts} >= {"f0", "f1"}
+    assert all(a["labels"]["action"] == "retrain" for a in alerts)
+    wait_for(lambda: firing(stack, "ModelAccuracyDrop") and
+             firing(stack, "ModelHighErrorRate"), timeout=60)
+
+    # --- Alertmanager got them, routed by severity to the receiver's two channels
+    wait_for(lambda: {"ModelFeatureDrift", "ModelAccuracyDrop"} <= {
+        a["labels"]["alertname"] for a in stack.alertmanager.alerts()}, timeout=30)
+
+    def received() -> dict[str, set[str]]:
+        entries = httpx.get(f"{stack.receiver_url}/alerts", timeout=5).json()
+        by_alert: dict[str, set[str]] = {}
+        for entry in entries:
+            if entry["status"] == "firing":
+                by_alert.setdefault(entry["labels"]["alertname"], set()).add(entry["channel"])
+        return by_alert
+
+    got = wait_for(lambda: (lambda r: r if {"ModelFeatureDrift", "ModelAccuracyDrop",
+                                            "ModelHighErrorRate"} <= set(r) else None)(
+        received()), timeout=45)
+    assert got["ModelFeatureDrift"] == {"ticket"}  # warning
+    assert got["ModelAccuracyDrop"] == {"page"}  # critical
+    assert got["ModelHighErrorRate"] == {"page"}
+    requests = httpx.get(f"{stack.receiver_url}/retraining-requests", timeout=5).json()
+    assert len(requests) == 1
+    assert (requests[0]["model"], requests[0]["version"], requests[0]["status"]) == \
+        ("churn", "v1", "open")
+    assert "ModelFeatureDrift" in requests[0]["reasons"] or \
+        "ModelAccuracyDrop" in requests[0]["reasons"]
+
+    # --- the scorecard (real console script) reflects the degradation
+    html = tmp_path / "card.html"
+    result = subprocess.run(
+        [EXE, "scorecard", "churn", "--version", "v1", "--window", "1m", "--json",
+         "--html", str(html), "--prometheus-url", prom.url, "--fail-on", "red"],
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 1, result.stderr  # --fail-on red
+    after = json.loads(result.stdout)
+    assert after["overall"] == "red"
+    assert grades(after)["drift"] == "red"
+    assert grades(after)["accuracy"] == "red"
+    assert grades(after)["availability"] == "red"
+    drift = next(c for c in after["checks"] if c["name"] == "drift")
+    assert drift["value"] > 0.2 and "f0" in drift["detail"]
+    assert "Scorecard: churn v1" in html.read_text()
+
+    # --- every dashboard query is valid PromQL and returns data on this stack
+    for expr in dashboards.all_queries(dashboards.overview_dashboard()):
+        concrete = expr.replace("$model", "churn").replace("$version", "v1")
+        assert prom.query(concrete), f"empty dashboard query: {concrete}"
+
+    # --- malformed log lines are counted, the exporter keeps running
+    with (stack.data / "predictions.jsonl").open("a") as handle:
+        handle.write("this is not json\n{\"id\": 1}\n")
+    wait_for(lambda: prom.query(
+        'modelmon_exporter_malformed_lines_total{log="predictions"} >= 2'), timeout=30)
+    assert prom.query('up{job="modelmon-exporter"} == 1')
