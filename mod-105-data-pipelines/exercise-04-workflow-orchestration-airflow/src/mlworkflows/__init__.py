@@ -1,0 +1,3 @@
+"""Workflow Orchestration Airflow."""
+
+__version__ = "0.1.0"

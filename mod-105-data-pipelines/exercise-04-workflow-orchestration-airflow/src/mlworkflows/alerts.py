@@ -1,0 +1,47 @@
+"""Slack-compatible alert payloads (`text` for plain webhooks, `blocks` for Slack's layout)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def slack_payload(title: str, fields: dict[str, Any], severity: str = "error") -> dict[str, Any]:
+    icon = {"error": ":red_circle:", "warning": ":warning:", "info": ":information_source:"}
+    lines = [f"*{k}*: {v}" for k, v in fields.items() if v not in (None, "")]
+    text = f"{icon.get(severity, '')} {title}".strip()
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},
+        ],
+        "severity": severity,
+        "fields": {k: v for k, v in fields.items() if v not in (None, "")},
+    }
+
+
+def task_failure_payload(context: dict[str, Any]) -> dict[str, Any]:
+    """From an Airflow task context (on_failure_callback)."""
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    exception = context.get("exception")
+    return slack_payload(
+        f"Airflow task failed: {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')}",
+        {"dag_id": getattr(ti, "dag_id", None), "task_id": getattr(ti, "task_id", None),
+         "run_id": getattr(dag_run, "run_id", None) or getattr(ti, "run_id", None),
+         "try_number": getattr(ti, "try_number", None),
+         "error": str(exception)[:500] if exception else None},
+    )
+
+
+def deadline_payload(context: dict[str, Any] | None, target_minutes: float) -> dict[str, Any]:
+    """From the simple context the scheduler hands Deadline Alert callbacks."""
+    dag_run = (context or {}).get("dag_run") or {}
+    deadline = (context or {}).get("deadline") or {}
+    return slack_payload(
+        f"Deadline missed: {dag_run.get('dag_id', '?')} did not finish within {target_minutes:g} min",
+        {"dag_id": dag_run.get("dag_id"), "run_id": dag_run.get("dag_run_id"),
+         "state": dag_run.get("state"), "queued_at": dag_run.get("queued_at"),
+         "deadline": deadline.get("deadline_time")},
+        severity="warning",
+    )

@@ -1,0 +1,44 @@
+"""Settings for mlworkflows: defaults < config file < environment (prefix MLWORKFLOWS_).
+
+The same object is read by the CLI and by the DAG files inside Airflow's processes, so
+everything a task needs (where the workspace lives, where alerts go) comes from here and the
+environment the scheduler was started with, never from module-level constants.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+
+from aiinfra_shared.config import ExerciseSettings, settings_config
+from pydantic import Field
+
+
+class Settings(ExerciseSettings):
+    model_config = settings_config(env_prefix="MLWORKFLOWS_")
+
+    home: Path = Field(default=Path(".mlworkflows"),
+                       description="workspace: incoming data, registry, predictions")
+    configs_dir: Path = Field(default=Path("configs"), description="model configs (*.yaml)")
+    dags_folder: Path = Field(default=Path("dags"), description="the DAG files Airflow loads")
+    webhook_url: str | None = Field(default=None, description="Slack-compatible webhook")
+    drift_threshold: float = Field(default=0.2, gt=0, description="max PSI before retraining")
+    deadline_minutes: float = Field(default=30.0, gt=0,
+                                    description="Deadline Alert: minutes after queueing")
+    api_url: str = "http://127.0.0.1:8080"
+    api_username: str = "admin"
+    api_password: str = "admin"
+    api_timeout_s: float = Field(default=10.0, gt=0)
+    default_sla_seconds: float = Field(default=600.0, gt=0)
+    sla_targets: dict[str, float] = Field(
+        default_factory=dict, description="dag_id glob -> max run duration in seconds")
+
+    def resolved_home(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    def sla_target_for(self, dag_id: str) -> float:
+        """The first glob in `sla_targets` that matches wins; else the default."""
+        for pattern, seconds in self.sla_targets.items():
+            if fnmatch.fnmatchcase(dag_id, pattern):
+                return seconds
+        return self.default_sla_seconds

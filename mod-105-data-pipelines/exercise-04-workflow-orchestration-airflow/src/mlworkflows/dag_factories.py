@@ -1,0 +1,344 @@
+"""DAG factories: the data, training, batch-inference and monitoring DAGs.
+
+Task bodies are thin: they resolve paths from the Workspace and call the pure modules
+(validation, training, gate, registry, inference, drift). Assets connect the DAGs:
+
+    mlw_data --(validated_data)--> mlw_train_<m> --(model_<m>)--> mlw_inference_<m>
+    mlw_monitor_<m> --TriggerDagRunOperator(drift)--> mlw_train_<m>
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import (
+    DAG,
+    Asset,
+    AsyncCallback,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    get_current_context,
+    task,
+)
+from airflow.sdk.exceptions import AirflowFailException
+
+from mlworkflows import drift as drift_mod
+from mlworkflows import gate as gate_mod
+from mlworkflows import inference, training
+from mlworkflows.callbacks import on_deadline_missed, on_task_failure
+from mlworkflows.config import Settings
+from mlworkflows.model_config import ModelConfig
+from mlworkflows.registry import ModelRegistry
+from mlworkflows.sensors import NewFileSensor, matching_files
+from mlworkflows.validation import validate_file
+from mlworkflows.workspace import Workspace
+
+START = datetime(2026, 1, 1)
+DATA_DAG_ID = "mlw_data"
+VALIDATED_DATA = Asset(name="mlworkflows_validated_data", uri="mlworkflows://data/validated")
+
+
+def model_asset(config: ModelConfig) -> Asset:
+    return Asset(name=f"mlworkflows_model_{config.name}",
+                 uri=f"mlworkflows://models/{config.name}/production")
+
+
+def _default_args(config_owner: str = "ml-platform") -> dict[str, Any]:
+    return {"owner": config_owner, "retries": 1, "retry_delay": timedelta(seconds=30),
+            "on_failure_callback": on_task_failure}
+
+
+def _deadline(settings: Settings) -> DeadlineAlert:
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=timedelta(minutes=settings.deadline_minutes),
+        callback=AsyncCallback(on_deadline_missed,
+                               kwargs={"target_minutes": settings.deadline_minutes}),
+    )
+
+
+def _run_ids() -> tuple[str, str]:
+    context = get_current_context()
+    return context["dag"].dag_id, context["run_id"]
+
+
+# --------------------------------------------------------------------------- data DAG
+
+
+def build_data_dag(settings: Settings) -> DAG:
+    ws = Workspace(settings.resolved_home())
+    pattern = str(ws.incoming / "*.csv")
+    with DAG(
+        DATA_DAG_ID,
+        description="Wait for a data file, validate it, publish it or quarantine it",
+        schedule="@hourly", start_date=START, catchup=False, max_active_runs=1,
+        default_args=_default_args(), tags=["mlworkflows", "data"],
+        deadline=_deadline(settings),
+        doc_md="Bad data stops here: it is quarantined and the failure alert names the "
+               "failing columns and rows. Good data becomes the `validated_data` asset.",
+    ) as dag:
+        wait = NewFileSensor(task_id="wait_for_file", pattern=pattern, deferrable=True,
+                             poke_interval=5, timeout=3600)
+
+        @task
+        def pick_file() -> str:
+            files = matching_files(pattern)
+            if not files:
+                raise AirflowFailException(f"no data file matches {pattern}")
+            return files[0]
+
+        @task
+        def validate(path: str) -> dict[str, Any]:
+            report = validate_file(Path(path))
+            return {**report.to_dict(), "summary": report.summary()}
+
+        @task.branch
+        def route(report: dict[str, Any]) -> str:
+            return "publish" if report["ok"] else "quarantine"
+
+        @task(outlets=[VALIDATED_DATA])
+        def publish(path: str, report: dict[str, Any], **context: Any) -> str:
+            ws.ensure()
+            tmp = ws.validated.with_name(".current.csv.tmp")
+            shutil.copyfile(path, tmp)
+            tmp.replace(ws.validated)
+            Path(path).unlink()
+            context["outlet_events"][VALIDATED_DATA].extra = {
+                "source": Path(path).name, "rows": report["rows"]}
+            return str(ws.validated)
+
+        @task
+        def quarantine(path: str, report: dict[str, Any]) -> None:
+            ws.ensure()
+            source = Path(path)
+            target = ws.quarantine / source.name
+            if source.exists():
+                source.replace(target)
+            pd.Series(report).to_json(target.with_suffix(".report.json"), indent=2)
+            # Failing (without retry) marks the run failed and fires on_failure_callback,
+            # whose alert carries this message: the failing columns and rows.
+            raise AirflowFailException(f"quarantined {target.name}: {report['summary']}")
+
+        path = pick_file()
+        report = validate(path)
+        wait >> path
+        route(report) >> [publish(path, report), quarantine(path, report)]
+    return dag
+
+
+# --------------------------------------------------------------------------- training DAG
+
+
+def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
+    ws = Workspace(settings.resolved_home())
+    registry = ModelRegistry(ws.registry)
+    asset = model_asset(config)
+    with DAG(
+        config.training_dag_id,
+        description=f"Train, gate and deploy {config.name} ({config.model_type})",
+        schedule=[VALIDATED_DATA], start_date=START, catchup=False, max_active_runs=1,
+        default_args=_default_args(config.owner), tags=["mlworkflows", "training", *config.tags],
+        deadline=_deadline(settings),
+        params={"trials": Param(None, type=["null", "array"],
+                                description="override the config's hyperparameter trials"),
+                "reason": Param("scheduled", type="string")},
+        doc_md=f"Generated from `{Path(config.source_file or '').name}`.",
+    ) as dag:
+
+        @task
+        def prepare_features() -> dict[str, Any]:
+            if not ws.validated.exists():
+                raise AirflowFailException(f"no validated data at {ws.validated}: run {DATA_DAG_ID}")
+            dag_id, run_id = _run_ids()
+            out = ws.run_dir(dag_id, run_id)
+            features = training.prepare_features(ws.validated, out, config.test_size, config.seed)
+            return {**features, "run_dir": str(out), "data_path": str(ws.validated)}
+
+        @task
+        def trial_specs(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+            override = (params or {}).get("trials")
+            trials = override if override else config.trials
+            checked = ModelConfig.model_validate({**config.model_dump(), "trials": trials})
+            return [{"index": i, "params": t} for i, t in enumerate(checked.trials)]
+
+        if config.executor == "kubernetes":
+            trials = _kubernetes_trials(config, prepare_features(), trial_specs())
+            features = trials.features
+            results = trials.results
+        else:
+            features = prepare_features()
+
+            @task(map_index_template="{{ trial_label }}")
+            def train_trial(spec: dict[str, Any], features: dict[str, Any]) -> dict[str, Any]:
+                get_current_context()["trial_label"] = f"trial {spec['index']}: {spec['params']}"  # type: ignore[literal-required]
+                return training.run_trial(config, spec["index"], spec["params"], features,
+                                          Path(features["run_dir"]))
+
+            results = train_trial.partial(features=features).expand(spec=trial_specs())
+
+        @task
+        def select_best(results: list[dict[str, Any]]) -> dict[str, Any]:
+            # index by length: iterating a lazy XCom sequence probes one past the end (404 log)
+            collected = [results[i] for i in range(len(results))]
+            return training.select_best(collected, config.primary_metric)
+
+        @task
+        def evaluate(best: dict[str, Any], features: dict[str, Any]) -> dict[str, Any]:
+            """Re-score the candidate and the production model on the same holdout."""
+            import joblib
+
+            candidate = training.evaluate_model(joblib.load(best["model_path"]),
+                                                Path(features["test_path"]))
+            production = None
+            pointer = registry.production(config.name)
+            if pointer is not None:
+                model, _ = registry.load_production_model(config.name)
+                production = training.evaluate_model(model, Path(features["test_path"]))
+            return {"candidate": candidate, "production": production,
+                    "production_version": pointer["version"] if pointer else None}
+
+        @task
+        def quality_gate(evaluation: dict[str, Any]) -> dict[str, Any]:
+            decision = gate_mod.evaluate_gate(config, evaluation["candidate"],
+                                              evaluation["production"])
+            return decision.to_dict()
+
+        @task.branch
+        def route(decision: dict[str, Any]) -> str:
+            return "register" if decision["passed"] else "skip_deploy"
+
+        @task
+        def register(best: dict[str, Any], decision: dict[str, Any],
+                     features: dict[str, Any], params: dict[str, Any] | None = None) -> int:
+            dag_id, run_id = _run_ids()
+            version = registry.register(config.name, Path(best["model_path"]), {
+                "metrics": decision["candidate"], "params": best["params"],
+                "model_type": config.model_type, "run_id": run_id, "dag_id": dag_id,
+                "reason": (params or {}).get("reason", "scheduled")})
+            shutil.copyfile(features["data_path"], version.path.parent / "reference.csv")
+            return version.version
+
+        @task(outlets=[asset])
+        def deploy(version: int, **context: Any) -> dict[str, Any]:
+            pointer = registry.deploy(config.name, version, reason="passed quality gate")
+            context["outlet_events"][asset].extra = {"version": version}
+            return pointer
+
+        @task
+        def skip_deploy(decision: dict[str, Any]) -> str:
+            reason = "; ".join(decision["reasons"])
+            print(f"not deploying {config.name}: {reason}")
+            return reason
+
+        best = select_best(results)
+        evaluation = evaluate(best, features)
+        decision = quality_gate(evaluation)
+        version = register(best, decision, features)
+        route(decision) >> [version, skip_deploy(decision)]
+        deploy(version)
+    return dag
+
+
+class _KubeTrials:
+    def __init__(self, features: Any, results: Any) -> None:
+        self.features = features
+        self.results = results
+
+
+def _kubernetes_trials(config: ModelConfig, features: Any, specs: Any) -> _KubeTrials:
+    """Trials as pods on GPU nodes: one mapped KubernetesPodOperator task per trial."""
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+    from mlworkflows.kubernetes import WORKSPACE_MOUNT, pod_settings, trial_arguments
+
+    @task
+    def pod_arguments(specs: list[dict[str, Any]], features: dict[str, Any]) -> list[list[str]]:
+        ws_root = str(Settings.load().resolved_home())
+        run_dir = features["run_dir"].replace(ws_root, WORKSPACE_MOUNT, 1)
+        return [trial_arguments(config, s["index"], s["params"], run_dir) for s in specs]
+
+    results = KubernetesPodOperator.partial(
+        task_id="train_trial", **pod_settings(config),
+    ).expand(arguments=pod_arguments(specs, features))
+    return _KubeTrials(features, results.output)
+
+
+# --------------------------------------------------------------------------- inference DAG
+
+
+def build_inference_dag(settings: Settings, config: ModelConfig) -> DAG:
+    ws = Workspace(settings.resolved_home())
+    registry = ModelRegistry(ws.registry)
+    with DAG(
+        config.inference_dag_id,
+        description=f"Score the current batch with the newly deployed {config.name}",
+        schedule=[model_asset(config)], start_date=START, catchup=False, max_active_runs=1,
+        default_args=_default_args(config.owner), tags=["mlworkflows", "inference"],
+    ) as dag:
+
+        @task
+        def score_batch() -> dict[str, Any]:
+            batch = ws.batches if ws.batches.exists() else ws.validated
+            if not batch.exists():
+                raise AirflowFailException(f"nothing to score: neither {ws.batches} nor "
+                                           f"{ws.validated} exists")
+            _, run_id = _run_ids()
+            return inference.score_batch(registry, config.name, batch,
+                                         ws.predictions / config.name, run_id)
+
+        score_batch()
+    return dag
+
+
+# --------------------------------------------------------------------------- monitoring DAG
+
+
+def build_monitoring_dag(settings: Settings, config: ModelConfig) -> DAG:
+    ws = Workspace(settings.resolved_home())
+    registry = ModelRegistry(ws.registry)
+    with DAG(
+        config.monitoring_dag_id,
+        description=f"Drift of recent data vs the training reference of {config.name}",
+        schedule="@daily", start_date=START, catchup=False, max_active_runs=1,
+        default_args=_default_args(config.owner), tags=["mlworkflows", "monitoring"],
+    ) as dag:
+
+        @task
+        def compute_drift() -> dict[str, Any]:
+            pointer = registry.production(config.name)
+            if pointer is None:
+                raise AirflowFailException(f"no production model for {config.name} yet")
+            reference = Path(pointer["model_path"]).parent / "reference.csv"
+            if not ws.batches.exists():
+                raise AirflowFailException(f"no recent data at {ws.batches}")
+            report = drift_mod.compute_drift(pd.read_csv(reference), pd.read_csv(ws.batches),
+                                             settings.drift_threshold)
+            return report.to_dict()
+
+        @task.branch
+        def route(report: dict[str, Any]) -> str:
+            return "trigger_retraining" if report["drifted"] else "no_drift"
+
+        retrain = TriggerDagRunOperator(
+            task_id="trigger_retraining", trigger_dag_id=config.training_dag_id,
+            conf={"reason": "drift",
+                  "max_psi": "{{ ti.xcom_pull(task_ids='compute_drift')['max_psi'] }}"},
+            wait_for_completion=False,
+        )
+        route(compute_drift()) >> [retrain, EmptyOperator(task_id="no_drift")]
+    return dag
+
+
+def build_model_dags(settings: Settings, configs: list[ModelConfig]) -> list[DAG]:
+    dags: list[DAG] = []
+    for config in configs:
+        dags += [build_training_dag(settings, config), build_inference_dag(settings, config),
+                 build_monitoring_dag(settings, config)]
+    return dags
