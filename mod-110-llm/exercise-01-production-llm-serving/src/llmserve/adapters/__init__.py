@@ -1,0 +1,1 @@
+"""One module per external system: model files, vLLM, an upstream OpenAI-compatible server."""

@@ -1,0 +1,105 @@
+"""Per-sequence KV caches, batched with left padding and an attention mask.
+
+Design (documented in docs/architecture.md): each sequence is prefilled alone, which gives
+its own per-layer key/value tensors. The running batch keeps ONE `DynamicCache` whose rows
+are those sequences, left-padded to the longest one, plus a 2-D attention mask with 0 on the
+padding. A decode step feeds each row its last token with its own `position_ids`, so RoPE
+sees the true positions and the padding is invisible: the result equals unbatched decoding.
+The batch is only rebuilt when its membership changes (a sequence joins or finishes);
+in between, the model appends to the cache in place.
+"""
+
+from __future__ import annotations
+
+import torch
+from transformers import DynamicCache
+
+LayerKV = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+def cache_layers(cache: DynamicCache) -> LayerKV:
+    """The (keys, values) tensors of every layer: [batch, kv_heads, tokens, head_dim]."""
+    return [(layer.keys, layer.values) for layer in cache.layers]
+
+
+def build_cache(layers: LayerKV) -> DynamicCache:
+    """A DynamicCache holding exactly `layers`."""
+    cache = DynamicCache()
+    for index, (keys, values) in enumerate(layers):
+        cache.update(keys, values, index)
+    return cache
+
+
+def _left_pad(tensor: torch.Tensor, amount: int) -> torch.Tensor:
+    if amount == 0:
+        return tensor
+    shape = list(tensor.shape)
+    shape[2] = amount
+    return torch.cat([tensor.new_zeros(shape), tensor], dim=2)
+
+
+class BatchKV:
+    """The running batch's cache and attention mask; row i belongs to `rows[i]`."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.cache: DynamicCache | None = None
+        self.mask = torch.zeros((0, 0), dtype=torch.long, device=device)
+
+    @property
+    def size(self) -> int:
+        return int(self.mask.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.mask.shape[1])
+
+    def slots(self) -> int:
+        """KV slots allocated (rows x padded width): what the memory actually holds."""
+        return self.size * self.width
+
+    def add(self, layers: LayerKV, length: int) -> None:
+        """Append a prefilled sequence (cache of `length` tokens) as the last row."""
+        new_mask = torch.ones((1, length), dtype=torch.long, device=self.device)
+        if self.cache is None or self.size == 0:
+            self.cache = build_cache(layers)
+            self.mask = new_mask
+            return
+        width = max(self.width, length)
+        old = cache_layers(self.cache)
+        merged: LayerKV = []
+        for (old_k, old_v), (new_k, new_v) in zip(old, layers, strict=True):
+            merged.append((
+                torch.cat([_left_pad(old_k, width - self.width),
+                           _left_pad(new_k, width - length)], dim=0),
+                torch.cat([_left_pad(old_v, width - self.width),
+                           _left_pad(new_v, width - length)], dim=0),
+            ))
+        self.mask = torch.cat([
+            torch.nn.functional.pad(self.mask, (width - self.width, 0)),
+            torch.nn.functional.pad(new_mask, (width - length, 0)),
+        ], dim=0)
+        self.cache = build_cache(merged)
+
+    def keep(self, rows: list[int]) -> None:
+        """Keep only `rows` (in that order) and drop padding columns no row needs any more."""
+        if not rows:
+            self.cache = None
+            self.mask = torch.zeros((0, 0), dtype=torch.long, device=self.device)
+            return
+        assert self.cache is not None
+        index = torch.tensor(rows, dtype=torch.long, device=self.device)
+        mask = self.mask.index_select(0, index)
+        used = mask.any(dim=0).nonzero()
+        start = int(used[0]) if used.numel() else 0
+        self.mask = mask[:, start:]
+        self.cache = build_cache([
+            (k.index_select(0, index)[:, :, start:], v.index_select(0, index)[:, :, start:])
+            for k, v in cache_layers(self.cache)
+        ])
+
+    def extend_mask(self) -> torch.Tensor:
+        """The mask for the next decode step (every row gains one real token)."""
+        ones = torch.ones((self.size, 1), dtype=torch.long, device=self.device)
+        self.mask = torch.cat([self.mask, ones], dim=1)
+        return self.mask
