@@ -47,9 +47,9 @@ FROM {spec.base_image} AS build
 ARG PIP_INDEX_URL=https://pypi.org/simple
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /build
-COPY requirements.txt .
+COPY requirements.lock.txt .
 RUN python -m venv /opt/venv \\
-    && /opt/venv/bin/pip install --no-cache-dir --no-deps -r requirements.txt
+    && /opt/venv/bin/pip install --no-cache-dir --no-deps -r requirements.lock.txt
 
 FROM {spec.base_image}
 RUN useradd --create-home --uid {APP_UID} app
@@ -106,10 +106,10 @@ def devcontainer(spec: Spec) -> str:
 def render(fmt: str, spec: Spec, pins: Pins) -> dict[str, str]:
     """Files (relative path -> text) a format writes."""
     renderers: dict[str, Callable[[], dict[str, str]]] = {
-        "requirements": lambda: {"requirements.txt": requirements_txt(spec, pins)},
+        "requirements": lambda: {"requirements.lock.txt": requirements_txt(spec, pins)},
         "conda": lambda: {"environment.yml": environment_yml(spec, pins)},
         "dockerfile": lambda: {"Dockerfile": dockerfile(spec), ".dockerignore": DOCKERIGNORE,
-                               "requirements.txt": requirements_txt(spec, pins)},
+                               "requirements.lock.txt": requirements_txt(spec, pins)},
         "compose": lambda: {"docker-compose.yml": compose(spec)},
         "devcontainer": lambda: {".devcontainer/devcontainer.json": devcontainer(spec)},
     }

@@ -232,7 +232,8 @@ def test_subprocess_init_create_export(project: Path, tmp_path: Path) -> None:
     assert run("create").returncode == 0
     export = run("export", "--format", "dockerfile")
     assert export.returncode == 0, export.stderr
-    assert (project / "requirements.txt").read_text().splitlines()[1:] == [
+    assert (project / "requirements.txt").read_text() == "emt-app>=1.0\n"  # input kept
+    assert (project / "requirements.lock.txt").read_text().splitlines()[1:] == [
         "emt-app==1.0.0", "emt-core==1.0.0", "emt-utils==1.0.0"]
     hadolint = Path(sys.executable).parent / "hadolint"
     lint = subprocess.run([str(hadolint), str(project / "Dockerfile")], capture_output=True,

@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -49,7 +48,7 @@ def test_no_container_engine_is_said_plainly(tmp_path: Path,
     engine = containers.detect_engine()
     assert engine.name == "buildah"
     assert engine.build_command(Path("/ctx"), "demo:1")[:4] == [
-        os.path.join(str(tmp_path), "buildah"), "build", "--isolation", "chroot"]
+        str(tmp_path / "buildah"), "build", "--isolation", "chroot"]
 
 
 def test_parse_pins_skips_comments_and_markers() -> None:

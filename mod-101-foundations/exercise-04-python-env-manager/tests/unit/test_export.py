@@ -28,13 +28,14 @@ def test_conda_environment_from_lock() -> None:
 
 def test_dockerfile_is_multistage_non_root_with_env() -> None:
     files = render("dockerfile", SPEC, PINS)
-    assert set(files) == {"Dockerfile", ".dockerignore", "requirements.txt"}
+    assert set(files) == {"Dockerfile", ".dockerignore", "requirements.lock.txt"}
     text = files["Dockerfile"]
     assert text.count("FROM python:3.12-slim-bookworm") == 2
     assert "COPY --from=build /opt/venv /opt/venv" in text
     assert "USER 10001" in text
     assert 'MODEL_DIR="/models"' in text
-    assert files["requirements.txt"].splitlines()[1:] == ["emt-app==1.0.0", "emt-core==1.0.0"]
+    pinned = files["requirements.lock.txt"].splitlines()[1:]
+    assert pinned == ["emt-app==1.0.0", "emt-core==1.0.0"]
     assert ".venv" in DOCKERIGNORE.splitlines()
 
 
