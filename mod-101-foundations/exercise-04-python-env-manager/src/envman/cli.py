@@ -49,7 +49,7 @@ def _steps(description: str, total: int | None) -> Any:
     return progress_bar(description, total=total)
 
 
-@click.group(cls=AppGroup, epilog=f"Exit codes:\n\n{EXIT_CODES}")
+@click.group(cls=AppGroup, epilog=f"\b\nExit codes:\n{EXIT_CODES}")
 @click.version_option(__version__, prog_name="envman")
 @click.option("-C", "--directory", type=click.Path(file_okay=False, path_type=Path),
               default=Path(), show_default=True,
