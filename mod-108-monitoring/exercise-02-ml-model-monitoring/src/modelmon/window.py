@@ -166,14 +166,16 @@ class ModelWindows:
 
     def _compute_one(self, model: str, version: str, entries: list[_Entry]) -> WindowMetrics:
         reference = self.references[model]
-        matrix = np.asarray([e.row for e in entries], dtype=np.float64)
+        # one contiguous row per feature: column slices of an (n x f) matrix are strided
+        columns = np.ascontiguousarray(np.asarray([e.row for e in entries],
+                                                  dtype=np.float64).T)
         labelled = [e for e in entries if e.label is not None]
         result = WindowMetrics(model=model, version=version, task=reference.task,
                                predictions=len(entries), labelled=len(labelled),
                                baseline=dict(reference.baseline))
         enough = len(entries) >= self.min_samples
         for i, feature in enumerate(reference.features):
-            column = matrix[:, i]
+            column = columns[i]
             present = column[~np.isnan(column)]
             nulls = 1.0 - present.size / column.size
             out_of_range = stats.out_of_range_rate(present, feature.low, feature.high)
@@ -192,7 +194,7 @@ class ModelWindows:
 def _drift(feature: FeatureReference, values: np.ndarray) -> tuple[float, float]:
     psi = stats.psi_from_proportions(feature.proportions,
                                      stats.bin_proportions(values, feature.edges))
-    ks = stats.ks_statistic(feature.sorted_sample, values)
+    ks = stats.ks_statistic(feature.sorted_sample, values, reference_sorted=True)
     return psi, ks
 
 

@@ -85,3 +85,17 @@ def test_data_quality_rates() -> None:
     assert stats.null_rate([1.0, None, float("nan"), 2.0]) == 0.5
     values = np.array([-10.0, 0.0, 5.0, np.nan, 20.0])
     assert stats.out_of_range_rate(values, -6, 6) == 0.5  # 2 of the 4 present values
+
+
+def test_ks_matches_brute_force_with_many_ties() -> None:
+    """The step-point evaluation equals the gap evaluated at every pooled data point."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        a = rng.integers(0, 8, rng.integers(1, 30)).astype(float)
+        b = rng.integers(0, 8, rng.integers(1, 30)).astype(float)
+        pooled = np.concatenate([a, b])
+        brute = np.max(np.abs(np.searchsorted(np.sort(a), pooled, side="right") / a.size
+                              - np.searchsorted(np.sort(b), pooled, side="right") / b.size))
+        assert stats.ks_statistic(a, b) == pytest.approx(brute, abs=1e-12)
+        assert stats.ks_statistic(np.sort(a), b, reference_sorted=True) == \
+            pytest.approx(brute, abs=1e-12)
