@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from aiinfra_shared.config import ConfigError, format_validation_error, read_config_file
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from aiinfra_shared.config import ConfigError, format_validation_error, read_config_file
 from mlscaffold.templates import Question, Template
 
 ANSWERS_FILE = ".mlscaffold-answers.yml"

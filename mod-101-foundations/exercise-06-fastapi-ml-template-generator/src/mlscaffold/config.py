@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
-
 from aiinfra_shared.config import ExerciseSettings, settings_config
+from pydantic import Field
 
 
 class Settings(ExerciseSettings):
@@ -15,6 +14,6 @@ class Settings(ExerciseSettings):
     templates_dir: Path | None = Field(
         default=None, description="Use templates from this folder instead of the built-in ones")
     default_template: str = Field(default="sklearn", description="Template of `new` without -t")
-    output_dir: Path = Field(default=Path("."), description="Where `new` creates projects")
+    output_dir: Path = Field(default=Path(), description="Where `new` creates projects")
     uv_timeout_s: float = Field(default=600.0, gt=0,
                                 description="Limit for `docs` running the project's env")

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import jinja2
-
 from aiinfra_shared.config import ConfigError
 from aiinfra_shared.io import atomic_write_text
+
 from mlscaffold import __version__
 from mlscaffold.answers import ANSWERS_FILE, AnswersRecord
 from mlscaffold.templates import Template
 
 BASE_FILE = ".mlscaffold-base.json"
-_ENV = jinja2.Environment(  # noqa: S701 - renders source code and YAML, never HTML
-    undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+# Renders source code and YAML, never HTML: escaping would corrupt the output.
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                          autoescape=False)  # noqa: S701
 
 
 def context(template: Template, answers: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +50,8 @@ def render_files(template: Template, answers: dict[str, Any]) -> dict[str, str]:
                     target = target[: -len(".j2")]
                     text = _ENV.from_string(text).render(ctx)
             except jinja2.TemplateError as exc:
-                line = f" line {exc.lineno}" if getattr(exc, "lineno", None) else ""
+                lineno = getattr(exc, "lineno", None)
+                line = f" line {lineno}" if lineno else ""
                 raise ConfigError(f"template {template.name}: {rel}{line}: {exc}") from exc
             files[target] = text
     return dict(sorted(files.items()))
@@ -100,7 +101,7 @@ def write_new_project(target: Path, files: dict[str, str], record: AnswersRecord
             path.write_text(text)
         (staging / ANSWERS_FILE).write_text(record.to_yaml())
         (staging / BASE_FILE).write_text(base_snapshot(files))
-        os.chmod(staging, 0o755)  # mkdtemp makes it 0700
+        staging.chmod(0o755)
         if target.is_dir():
             target.rmdir()  # empty (checked above)
         staging.rename(target)

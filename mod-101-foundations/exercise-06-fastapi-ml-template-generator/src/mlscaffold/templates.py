@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from aiinfra_shared.config import ConfigError, format_validation_error
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 COMMON = "_common"
 BUILTIN_DIR = Path(__file__).parent / "templates"

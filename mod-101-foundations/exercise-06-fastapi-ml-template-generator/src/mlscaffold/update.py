@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from aiinfra_shared.config import ConfigError
 from aiinfra_shared.io import atomic_write_text
+
 from mlscaffold import __version__
 from mlscaffold.adapters.git_merge import merge_text
 from mlscaffold.answers import ANSWERS_FILE, AnswersRecord, validate_answers

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from aiinfra_shared.config import ConfigError
+
 from mlscaffold.answers import AnswersRecord
 from mlscaffold.templates import load_templates
 

@@ -28,12 +28,43 @@ class ProjectEnvError(RuntimeError):
     """The project's environment could not be built or the export failed."""
 
 
+def find_uv() -> str:
+    """The uv binary: the one installed with mlscaffold, else the one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if found is None:
+            raise ProjectEnvError("uv is not installed (pip install uv)") from None
+        return found
+
+
+def subprocess_env() -> dict[str, str]:
+    """Environment for running uv on a generated project.
+
+    Drops the caller's virtualenv (the project has its own). When Pythons come from pyenv,
+    its shims only run the globally selected version, so a project pinned to another
+    version (`.python-version`) could not find its interpreter: list every installed one.
+    """
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}}
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        proc = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True,
+                              check=False)
+        selected = [v for v in env.get("PYENV_VERSION", "").split(":") if v]
+        versions = [v for v in proc.stdout.split() if v and v[0].isdigit()]
+        if versions:
+            env["PYENV_VERSION"] = ":".join(dict.fromkeys([*selected, *versions]))
+    return env
+
+
 def export_app_schema(project: Path, package: str, timeout: float = 600.0) -> dict[str, Any]:
     """`{"openapi": ..., "settings": ...}` from the project's app, built in its own venv."""
-    uv = shutil.which("uv")
-    if uv is None:
-        raise ProjectEnvError("uv is not installed (pip install uv)")
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}}
+    uv = find_uv()
+    env = subprocess_env()
     env["APP_LOG_JSON"] = "false"
     code = _EXPORT.format(pkg=package, marker=MARKER)
     try:

@@ -1,0 +1,155 @@
+"""Every template end to end: generated, its own venv (uv) and tests, served by uvicorn over
+HTTP on loopback, and its Dockerfile, manifests and workflow checked by the real linters."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from aiinfra_shared.testing.binaries import require_binary
+from aiinfra_shared.testing.plugin import require_or_skip
+
+from mlscaffold.adapters.project_env import subprocess_env
+
+from .conftest import TEMPLATES, Generated
+
+pytestmark = pytest.mark.integration
+
+
+def _tool(name: str) -> str:
+    return require_or_skip(lambda: require_binary(name, "uv sync installs it (dev group)"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_generated_test_suite_passes(generated: Callable[[str], Generated],
+                                     template: str) -> None:
+    project = generated(template)
+    assert project.suite.returncode == 0, project.suite.stdout[-4000:]
+    assert " passed" in project.suite.stdout and " failed" not in project.suite.stdout
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_generated_code_is_ruff_clean(generated: Callable[[str], Generated],
+                                      template: str) -> None:
+    result = generated(template).run("ruff", "check", ".")
+    assert result.returncode == 0, result.stdout
+
+
+def _start(project: Generated, service_process, free_port_factory: Callable[[], int],
+           tmp_path: Path) -> str:
+    env = {**subprocess_env(), "APP_LOG_JSON": "true"}
+    if project.template == "sklearn":
+        model = tmp_path / "model.joblib"
+    elif project.template == "pytorch":
+        model = tmp_path / "model.pt"
+    else:
+        model = None
+    if model is not None:
+        trained = project.run("python", "scripts/train.py", "--out", str(model))
+        assert trained.returncode == 0, trained.stderr
+        env["APP_MODEL_PATH"] = str(model)
+    else:
+        stub_port = free_port_factory()
+        service_process("upstream-stub", [project.python, "-m", "uvicorn", "upstream_stub:app",
+                                          "--app-dir", "scripts", "--host", "127.0.0.1",
+                                          "--port", str(stub_port)],
+                        cwd=project.path, env=env,
+                        ready_http=f"http://127.0.0.1:{stub_port}/v1/models")
+        env["APP_UPSTREAM_URL"] = f"http://127.0.0.1:{stub_port}/v1"
+    port = free_port_factory()
+    service_process(project.template, [project.python, "-m", "uvicorn",
+                                       f"{project.package}.main:create_app", "--factory",
+                                       "--host", "127.0.0.1", "--port", str(port)],
+                    cwd=project.path, env=env, timeout=90,
+                    ready_http=f"http://127.0.0.1:{port}/health")
+    return f"http://127.0.0.1:{port}"
+
+
+PAYLOADS = {
+    "sklearn": {"features": [6.7, 3.1, 5.6, 2.4]},
+    "pytorch": {"inputs": [[0.25] * 16, [0.5] * 16]},
+    "llm-gateway": {"prompt": "ping"},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_served_by_uvicorn_over_http(generated: Callable[[str], Generated], template: str,
+                                     service_process, tmp_path: Path) -> None:
+    from aiinfra_shared.testing.ports import free_port
+
+    base = _start(generated(template), service_process, free_port, tmp_path)
+    with httpx.Client(base_url=base, timeout=30) as client:
+        ready = client.get("/ready")
+        assert ready.status_code == 200, ready.text
+        response = client.post("/predict", json=PAYLOADS[template])
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if template == "sklearn":
+            assert body["label"] == "virginica"
+        elif template == "pytorch":
+            assert len(body["outputs"]) == 2 and len(body["outputs"][0]) == 4
+        else:
+            assert body["text"] == "echo: ping"
+        invalid = client.post("/predict", json={"nope": 1})
+        assert invalid.status_code == 422 and invalid.json()["error"] == "validation_error"
+        info = client.get("/info").json()
+        assert info["template"] == template
+        metrics = client.get("/metrics").text
+        assert 'route="/predict",status="200"' in metrics
+        assert "model_predictions_total" in metrics
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_dockerfile_passes_hadolint(generated: Callable[[str], Generated],
+                                    template: str) -> None:
+    hadolint = _tool("hadolint")
+    project = generated(template)
+    import subprocess
+
+    result = subprocess.run([hadolint, "--failure-threshold", "info", "Dockerfile"],
+                            cwd=project.path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_manifests_pass_kubernetes_validate(generated: Callable[[str], Generated],
+                                            template: str) -> None:
+    import subprocess
+
+    validator = _tool("kubernetes-validate")
+    manifests = sorted(str(p) for p in (generated(template).path / "k8s").glob("*.yaml"))
+    assert len(manifests) == 3
+    result = subprocess.run([validator, "--strict", "-k", "1.31.0", *manifests],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (result.stdout + result.stderr).count(" passed for resource ") == 3
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_workflow_passes_actionlint(generated: Callable[[str], Generated],
+                                    template: str) -> None:
+    import subprocess
+
+    actionlint = _tool("actionlint")
+    project = generated(template)
+    result = subprocess.run([actionlint, ".github/workflows/ci.yml"], cwd=project.path,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_validate_command_accepts_generated_project(generated: Callable[[str], Generated],
+                                                    template: str) -> None:
+    import subprocess
+
+    exe = Path(sys.executable).parent / "mlscaffold"
+    result = subprocess.run([str(exe), "validate", str(generated(template).path), "--json"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["ok"] is True

@@ -1,0 +1,99 @@
+"""`mlscaffold update` with a changed template: real `git merge-file` three-way merges."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from mlscaffold.cli import cli
+
+pytestmark = pytest.mark.integration
+
+
+def mls(templates: Path, *args: str):
+    return CliRunner().invoke(cli, ["--templates-dir", str(templates), *args])
+
+
+def _bump(templates: Path, name: str, version: str) -> None:
+    meta = templates / name / "template.yaml"
+    meta.write_text(meta.read_text().replace('version: "1.0.0"', f'version: "{version}"'))
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture
+def project(templates_copy: Path, tmp_path: Path) -> Path:
+    result = mls(templates_copy, "new", "svc", "-t", "sklearn", "-o", str(tmp_path / "w"),
+                 "--no-interactive")
+    assert result.exit_code == 0, result.output
+    return tmp_path / "w" / "svc"
+
+
+def test_user_edits_and_template_changes_both_survive(templates_copy: Path,
+                                                      project: Path) -> None:
+    # The user edits the top of main.py and adds a Makefile target...
+    main = project / "src/svc/main.py"
+    _edit(main, "log = logging.getLogger(\"svc\")\n",
+          "log = logging.getLogger(\"svc\")\nTEAM = \"fraud\"  # added by the team\n")
+    (project / "Makefile").write_text((project / "Makefile").read_text()
+                                      + "\nfraud-report: ## team target\n\techo report\n")
+    (project / "notes.md").write_text("our own file\n")
+    # ...while the template changes the bottom of main.py, the Dockerfile, and adds a file.
+    src = templates_copy / "sklearn/files/src/{{package_name}}/main.py.j2"
+    _edit(src, "        return BatchPrediction(", "        log.debug(\"batch done\")\n"
+                                                  "        return BatchPrediction(")
+    _edit(templates_copy / "_common/files/Dockerfile.j2", "--retries=3", "--retries=5")
+    (templates_copy / "_common/files/SECURITY.md.j2").write_text("Report to {{ author }}\n")
+    _bump(templates_copy, "sklearn", "1.1.0")
+
+    dry = mls(templates_copy, "update", str(project), "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.output
+    actions = {c["path"]: c["action"] for c in json.loads(dry.output)["changes"]}
+    assert actions == {"src/svc/main.py": "merge", "Dockerfile": "update",
+                       "SECURITY.md": "add",
+                       # both record the template version:
+                       "README.md": "update", "src/svc/__init__.py": "update"}
+    assert "--retries=3" in (project / "Dockerfile").read_text()  # dry run wrote nothing
+
+    result = mls(templates_copy, "update", str(project))
+    assert result.exit_code == 0, result.output
+    merged = main.read_text()
+    assert 'TEAM = "fraud"' in merged and 'log.debug("batch done")' in merged
+    assert "fraud-report:" in (project / "Makefile").read_text()
+    assert "--retries=5" in (project / "Dockerfile").read_text()
+    assert (project / "SECURITY.md").read_text() == "Report to ML Platform Team\n"
+    assert (project / "notes.md").read_text() == "our own file\n"
+    stored = yaml.safe_load((project / ".mlscaffold-answers.yml").read_text())
+    assert stored["_template_version"] == "1.1.0"
+    assert 'TEMPLATE_VERSION = "1.1.0"' in (project / "src/svc/__init__.py").read_text()
+    # A second update has nothing left to do.
+    again = mls(templates_copy, "update", str(project))
+    assert again.exit_code == 0 and "already up to date" in again.output
+
+
+def test_conflicting_edit_is_reported(templates_copy: Path, project: Path) -> None:
+    _edit(project / "Dockerfile", "--retries=3", "--retries=10")
+    _edit(templates_copy / "_common/files/Dockerfile.j2", "--retries=3", "--retries=5")
+    _bump(templates_copy, "sklearn", "1.0.1")
+    result = mls(templates_copy, "update", str(project))
+    assert result.exit_code == 6
+    assert "1 file(s) with conflicts: Dockerfile" in result.output
+    text = (project / "Dockerfile").read_text()
+    assert "<<<<<<< yours" in text and "--retries=10" in text and "--retries=5" in text
+    assert ">>>>>>> template" in text
+
+
+def test_update_can_change_an_answer(templates_copy: Path, project: Path) -> None:
+    result = mls(templates_copy, "update", str(project), "--set", "max_replicas=9")
+    assert result.exit_code == 0, result.output
+    assert "maxReplicas: 9" in (project / "k8s/hpa.yaml").read_text()
+    bad = mls(templates_copy, "update", str(project), "--set", "max_replicas=zero")
+    assert bad.exit_code == 3 and "max_replicas" in bad.output
