@@ -19,3 +19,13 @@ def test_entry_point_runs() -> None:
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "--log-level" in result.stdout
+
+
+def test_help_has_examples_and_exit_codes() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert "Examples:" in result.output
+    assert "7  package not found" in result.output
+    for command in ("create", "add", "export", "diff"):
+        sub = CliRunner().invoke(cli, [command, "--help"])
+        assert sub.exit_code == 0
+        assert "Example" in sub.output
