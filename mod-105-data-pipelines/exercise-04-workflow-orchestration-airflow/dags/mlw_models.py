@@ -13,7 +13,7 @@ from mlworkflows.dag_factories import build_model_dags
 from mlworkflows.model_config import load_model_configs
 
 _settings = Settings.load()
-_configs_dir = Path(os.path.expanduser(_settings.configs_dir))
+_configs_dir = Path(os.environ.get("MLWORKFLOWS_CONFIGS_DIR") or _settings.configs_dir).expanduser()
 if not _configs_dir.is_absolute():
     _configs_dir = Path(__file__).resolve().parent.parent / _configs_dir
 

@@ -11,6 +11,7 @@ import contextlib
 import io
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,9 @@ def airflow_environment(airflow_home: Path, dags_folder: Path,
 
 
 def configure(airflow_home: Path, dags_folder: Path, mlworkflows_home: Path | None = None) -> None:
-    if "airflow" in __import__("sys").modules and os.environ.get("AIRFLOW_HOME") != str(airflow_home):
-        log.warning("airflow already imported with AIRFLOW_HOME=%s", os.environ.get("AIRFLOW_HOME"))
+    current = os.environ.get("AIRFLOW_HOME")
+    if "airflow" in sys.modules and current != str(airflow_home):
+        log.warning("airflow already imported with AIRFLOW_HOME=%s", current)
     airflow_home.mkdir(parents=True, exist_ok=True)
     os.environ.update(airflow_environment(airflow_home, dags_folder, mlworkflows_home))
 
@@ -96,7 +98,7 @@ def run_dag(dag: Any, conf: dict[str, Any] | None = None,
             TaskInstance.dag_id == dag.dag_id, TaskInstance.run_id == dag_run.run_id)).all()
         for ti in rows:
             key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
-            tasks[key] = str(ti.state.value if hasattr(ti.state, "value") else ti.state)
+            tasks[key] = str(getattr(ti.state, "value", ti.state))
         for task_id in xcom_tasks:
             row = session.scalars(select(XComModel).where(
                 XComModel.dag_id == dag.dag_id, XComModel.run_id == dag_run.run_id,

@@ -39,7 +39,8 @@ def deadline_payload(context: dict[str, Any] | None, target_minutes: float) -> d
     dag_run = (context or {}).get("dag_run") or {}
     deadline = (context or {}).get("deadline") or {}
     return slack_payload(
-        f"Deadline missed: {dag_run.get('dag_id', '?')} did not finish within {target_minutes:g} min",
+        f"Deadline missed: {dag_run.get('dag_id', '?')} not finished within "
+        f"{target_minutes:g} min",
         {"dag_id": dag_run.get("dag_id"), "run_id": dag_run.get("dag_run_id"),
          "state": dag_run.get("state"), "queued_at": dag_run.get("queued_at"),
          "deadline": deadline.get("deadline_time")},

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 from pathlib import Path
 
-from aiinfra_shared.config import ExerciseSettings, settings_config
+from aiinfra_shared.config import ConfigError, ExerciseSettings, settings_config
 from pydantic import Field
 
 
@@ -27,7 +27,9 @@ class Settings(ExerciseSettings):
                                     description="Deadline Alert: minutes after queueing")
     api_url: str = "http://127.0.0.1:8080"
     api_username: str = "admin"
-    api_password: str = "admin"
+    api_password: str = Field(default="", description="or read from api_passwords_file")
+    api_passwords_file: Path | None = Field(
+        default=None, description="JSON {user: password}, e.g. the one airflow standalone writes")
     api_timeout_s: float = Field(default=10.0, gt=0)
     default_sla_seconds: float = Field(default=600.0, gt=0)
     sla_targets: dict[str, float] = Field(
@@ -42,3 +44,21 @@ class Settings(ExerciseSettings):
             if fnmatch.fnmatchcase(dag_id, pattern):
                 return seconds
         return self.default_sla_seconds
+
+    def api_credentials(self) -> tuple[str, str]:
+        """Username and password: explicit password first, else the passwords file."""
+        import json
+
+        if self.api_password:
+            return self.api_username, self.api_password
+        if self.api_passwords_file is not None:
+            try:
+                passwords = json.loads(self.api_passwords_file.read_text())
+            except (OSError, ValueError) as exc:
+                raise ConfigError(
+                    f"{self.api_passwords_file}: cannot read passwords ({exc})") from exc
+            if self.api_username in passwords:
+                return self.api_username, str(passwords[self.api_username])
+            raise ConfigError(f"{self.api_passwords_file}: no password for {self.api_username!r}")
+        raise ConfigError("no Airflow API password: set MLWORKFLOWS_API_PASSWORD or "
+                          "MLWORKFLOWS_API_PASSWORDS_FILE")

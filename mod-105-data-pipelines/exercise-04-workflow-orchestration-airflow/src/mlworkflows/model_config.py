@@ -68,7 +68,8 @@ class ModelConfig(BaseModel):
 
     @field_validator("trials")
     @classmethod
-    def _known_hyperparameters(cls, trials: list[dict[str, Any]], info: Any) -> list[dict[str, Any]]:
+    def _known_hyperparameters(cls, trials: list[dict[str, Any]],
+                               info: Any) -> list[dict[str, Any]]:
         model_type = info.data.get("model_type")
         allowed = HYPERPARAMETERS.get(model_type or "", set())
         for index, trial in enumerate(trials):

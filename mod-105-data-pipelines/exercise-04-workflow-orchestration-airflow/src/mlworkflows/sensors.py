@@ -19,8 +19,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 def matching_files(pattern: str) -> list[str]:
     """Files (not folders, not hidden temp files) matching `pattern`, oldest first."""
-    found = [p for p in glob.glob(pattern) if Path(p).is_file()
-             and not Path(p).name.startswith(".")]
+    found = [p for p in glob.glob(pattern)  # noqa: PTH207  (absolute glob patterns)
+             if Path(p).is_file() and not Path(p).name.startswith(".")]
     return sorted(found, key=lambda p: (Path(p).stat().st_mtime, p))
 
 
