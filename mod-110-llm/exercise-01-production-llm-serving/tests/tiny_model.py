@@ -13,19 +13,20 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 SPECIAL = ["<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"]
-WORDS = (
+_WORD_TEXT = (
     "the a an and or but of to in on at for with from by is are was were be been it this that "
     "these those i you he she we they me him her us them my your his our their what which who "
-    "when where why how all any both each few more most other some such no not only own same so "
-    "than too very can will just should now hello hi world say tell me about story cat dog "
+    "when where why how all any both each few more most other some such no not only own same "
+    "so than too very can will just should now hello hi world say tell me about story cat dog "
     "bird fish tree sun moon star sky sea river mountain city road car train plane book pen "
     "paper code data model token batch cache queue server client request answer question yes "
     "one two three four five six seven eight nine ten red green blue black white big small "
     "fast slow good bad new old first last long short high low up down left right day night "
     "time year people way thing man woman child world life hand part place case week company "
     "system program number group problem fact user assistant . , ! ? : ; ' - ( ) 0 1 2 3 4 5 "
-    "6 7 8 9"
-).split()
+    "6 7 8 9 "
+)
+WORDS = _WORD_TEXT.split()
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}"
     "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"

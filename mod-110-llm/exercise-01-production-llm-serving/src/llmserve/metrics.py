@@ -53,16 +53,15 @@ class ServingMetrics:
                                          labels, registry=r)
         self.requests = Counter("llmserve_requests", "Requests by outcome",
                                 [*labels, "outcome"], registry=r)
-        gauge = {"registry": r}
         Gauge("llmserve_num_requests_waiting", "Requests waiting for a batch slot",
-              **gauge).set_function(lambda: stats().waiting)
+              registry=r).set_function(lambda: stats().waiting)
         Gauge("llmserve_num_requests_running", "Requests in the running batch",
-              **gauge).set_function(lambda: stats().running)
+              registry=r).set_function(lambda: stats().running)
         Gauge("llmserve_kv_cache_usage_ratio", "Share of the KV-cache capacity in use (0-1)",
-              **gauge).set_function(lambda: stats().kv_cache_usage)
+              registry=r).set_function(lambda: stats().kv_cache_usage)
         Gauge("llmserve_estimated_cost_per_1k_tokens_usd",
               "Accelerator cost since start divided by output tokens, per 1000 tokens",
-              **gauge).set_function(self.cost_per_1k_tokens)
+              registry=r).set_function(self.cost_per_1k_tokens)
         self._generated = 0
 
     def observe_step(self, batch_size: int) -> None:

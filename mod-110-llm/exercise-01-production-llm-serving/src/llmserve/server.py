@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from llmserve import protocol
-from llmserve.admission import Rejection, RateLimiter, check_api_key, check_queue
+from llmserve.admission import RateLimiter, Rejection, check_api_key, check_queue
 from llmserve.config import Settings
 from llmserve.engines.base import (
     Engine,
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class _Disconnected(Exception):
+class _DisconnectedError(Exception):
     """The client went away before the answer was ready."""
 
 
@@ -82,12 +82,12 @@ class _BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    raise _TooLargeError
             return message
 
         try:
             await self.app(scope, limited_receive, send)
-        except _TooLarge:
+        except _TooLargeError:
             await self._reject(scope, receive, send)
 
     async def _reject(self, scope: Any, receive: Any, send: Any) -> None:
@@ -96,11 +96,12 @@ class _BodyLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
+class _TooLargeError(Exception):
     pass
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings, engine: Engine | None = None,
+               on_ready: Callable[[], None] | None = None) -> FastAPI:
     """Build the app; without `engine`, the one named in `settings` is loaded at startup."""
     state: dict[str, Any] = {"engine": engine}
 
@@ -114,12 +115,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if state["engine"] is None:
-            from llmserve.engines.factory import build_engine  # noqa: PLC0415
+            from llmserve.engines.factory import build_engine
 
             state["engine"] = await asyncio.to_thread(build_engine, settings,
                                                       metrics.observe_step)
         await state["engine"].start()
         log.info("serving", extra={"model": settings.model_name})
+        if on_ready is not None:
+            on_ready()
         try:
             yield
         finally:
@@ -214,7 +217,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         timing = _Timing(gen.arrival)
         try:
             first = await _unless_disconnected(request, anext(stream))
-        except _Disconnected:
+        except _DisconnectedError:
             await stream.aclose()
             metrics.record("abort")
             return Response(status_code=499)
@@ -237,7 +240,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         try:
             result = await _unless_disconnected(request, _collect(stream, first, timing))
-        except _Disconnected:
+        except _DisconnectedError:
             metrics.record("abort")
             return Response(status_code=499)
         finally:
@@ -253,7 +256,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         return JSONResponse(build(rid, settings.model_name, text, last.finish_reason,
                                   last.prompt_tokens, last.completion_tokens))
 
-    async def _collect(stream: AsyncIterator[StreamEvent], first: StreamEvent,
+    async def _collect(stream: AsyncGenerator[StreamEvent, None], first: StreamEvent,
                        timing: _Timing) -> tuple[str, StreamEvent]:
         parts = [first.text]
         last = first
@@ -263,7 +266,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             parts.append(last.text)
         return "".join(parts), last
 
-    async def _sse(stream: AsyncIterator[StreamEvent], first: StreamEvent,
+    async def _sse(stream: AsyncGenerator[StreamEvent, None], first: StreamEvent,
                    body: protocol._Body, gen: GenerationRequest, chat: bool,
                    timing: _Timing) -> AsyncIterator[str]:
         rid = protocol.new_id("chatcmpl" if chat else "cmpl")
@@ -385,7 +388,7 @@ async def _unless_disconnected(request: Request, awaitable: Awaitable[T]) -> T:
             if done:
                 return task.result()
             if await request.is_disconnected():
-                raise _Disconnected
+                raise _DisconnectedError
     finally:
         if not task.done():
             task.cancel()

@@ -72,14 +72,14 @@ def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
 
 def load(source: ModelSource, device: torch.device, dtype: torch.dtype) -> tuple[Any, Any]:
     """(model, tokenizer), model in eval mode on `device`. Offline: local files only."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415 - heavy
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kwargs: dict[str, Any] = {"local_files_only": True}
     if source.gguf_file:
         kwargs["gguf_file"] = source.gguf_file
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(source.path), **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(str(source.path), dtype=dtype, **kwargs)
+        tokenizer: Any = AutoTokenizer.from_pretrained(str(source.path), **kwargs)
+        model: Any = AutoModelForCausalLM.from_pretrained(str(source.path), dtype=dtype, **kwargs)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load model from {source.path}: {exc}") from exc
     model.to(device)

@@ -8,7 +8,7 @@ an upstream proxy.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -90,7 +90,7 @@ class Engine(Protocol):
         """Prompt length after templating (for max_model_len checks and rate limits)."""
         ...
 
-    def generate(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+    def generate(self, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
         """Stream the output; closing the iterator aborts the request and frees its slot."""
         ...
 

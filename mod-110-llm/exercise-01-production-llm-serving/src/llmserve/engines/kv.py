@@ -19,7 +19,13 @@ LayerKV = list[tuple[torch.Tensor, torch.Tensor]]
 
 def cache_layers(cache: DynamicCache) -> LayerKV:
     """The (keys, values) tensors of every layer: [batch, kv_heads, tokens, head_dim]."""
-    return [(layer.keys, layer.values) for layer in cache.layers]
+    layers: LayerKV = []
+    for layer in cache.layers:
+        keys, values = getattr(layer, "keys", None), getattr(layer, "values", None)
+        if not isinstance(keys, torch.Tensor) or not isinstance(values, torch.Tensor):
+            raise TypeError(f"unsupported cache layer {type(layer).__name__}")
+        layers.append((keys, values))
+    return layers
 
 
 def build_cache(layers: LayerKV) -> DynamicCache:

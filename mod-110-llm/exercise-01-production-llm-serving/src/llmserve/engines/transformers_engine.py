@@ -18,7 +18,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,12 +169,13 @@ class TransformersEngine:
     def count_prompt_tokens(self, request: GenerationRequest) -> int:
         return len(self.encode(request))
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[StreamEvent, None]:
         prompt_ids = self.encode(request)
         if len(prompt_ids) >= self.max_model_len:
             raise EngineError(
                 f"this model's maximum context length is {self.max_model_len} tokens; "
-                f"the prompt has {len(prompt_ids)}", param="messages", code="context_length_exceeded")
+                f"the prompt has {len(prompt_ids)}", param="messages",
+                code="context_length_exceeded")
         loop = asyncio.get_running_loop()
         seq = _Sequence(request, prompt_ids, loop, asyncio.Queue(),
                         make_generator(request.params))
