@@ -1,0 +1,3 @@
+"""Ml Framework Benchmark."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,224 @@
+# mypy: disable-error-code="no-any-return"
+"""JAX adapter: hand-written parameter pytrees (so the layout matches the other two exactly),
+optax Adam, `jax.jit` on or off, bf16 compute with fp32 master weights.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import lax
+
+from mlbench.adapters.base import UnsupportedJobError, Workload
+from mlbench.models import CNNSpec, LSTMSpec, ModelSpec, TransformerSpec
+from mlbench.schema import Job
+
+Params = dict[str, Any]
+
+
+def setup(threads: int, device: str) -> dict[str, str]:
+    """Threads are set by the worker through XLA_FLAGS before import; here: the device."""
+    info = {"jax_backend": jax.default_backend(), "xla_flags": _xla_flags()}
+    if device == "gpu":
+        try:
+            gpus = jax.devices("gpu")
+        except RuntimeError as exc:
+            raise UnsupportedJobError(f"jax: no GPU backend ({exc})") from exc
+        info["device_name"] = str(gpus[0].device_kind)
+    return info
+
+
+def _xla_flags() -> str:
+    import os
+
+    return os.environ.get("XLA_FLAGS", "")
+
+
+def _dense(key: jax.Array, fan_in: int, fan_out: int) -> Params:
+    lim = math.sqrt(6.0 / (fan_in + fan_out))  # Glorot uniform, Keras' default
+    return {"w": jax.random.uniform(key, (fan_in, fan_out), jnp.float32, -lim, lim),
+            "b": jnp.zeros((fan_out,), jnp.float32)}
+
+
+def _conv(key: jax.Array, cin: int, cout: int) -> Params:
+    lim = math.sqrt(6.0 / (9 * cin + 9 * cout))
+    return {"w": jax.random.uniform(key, (3, 3, cin, cout), jnp.float32, -lim, lim),
+            "b": jnp.zeros((cout,), jnp.float32)}
+
+
+def _ln(d: int) -> Params:
+    return {"g": jnp.ones((d,), jnp.float32), "b": jnp.zeros((d,), jnp.float32)}
+
+
+def init_params(spec: ModelSpec, key: jax.Array) -> Params:
+    keys = iter(jax.random.split(key, 64 + 8 * _depth(spec)))
+    if isinstance(spec, CNNSpec):
+        return {"stem": _conv(next(keys), spec.in_channels, spec.width),
+                "blocks": [{"c1": _conv(next(keys), spec.width, spec.width),
+                            "c2": _conv(next(keys), spec.width, spec.width)}
+                           for _ in range(spec.blocks)],
+                "head": _dense(next(keys), spec.width, spec.num_classes)}
+    if isinstance(spec, TransformerSpec):
+        d = spec.d_model
+        return {"emb": jax.random.normal(next(keys), (spec.vocab_size, d)) * 0.05,
+                "pos": jax.random.normal(next(keys), (spec.seq_len, d)) * 0.02,
+                "layers": [{"ln1": _ln(d), "q": _dense(next(keys), d, d),
+                            "k": _dense(next(keys), d, d), "v": _dense(next(keys), d, d),
+                            "o": _dense(next(keys), d, d), "ln2": _ln(d),
+                            "ff1": _dense(next(keys), d, spec.ff_dim),
+                            "ff2": _dense(next(keys), spec.ff_dim, d)}
+                           for _ in range(spec.layers)],
+                "ln": _ln(d), "head": _dense(next(keys), d, spec.num_classes)}
+    assert isinstance(spec, LSTMSpec)
+    h = spec.hidden
+    lstm = []
+    for i in range(spec.layers):
+        inp = spec.embed_dim if i == 0 else h
+        lstm.append({"wi": _dense(next(keys), inp, 4 * h)["w"],
+                     "wh": _dense(next(keys), h, 4 * h)["w"],
+                     "b": jnp.zeros((4 * h,), jnp.float32)})
+    return {"emb": jax.random.normal(next(keys), (spec.vocab_size, spec.embed_dim)) * 0.05,
+            "lstm": lstm, "head": _dense(next(keys), h, spec.num_classes)}
+
+
+def _depth(spec: ModelSpec) -> int:
+    return spec.blocks if isinstance(spec, CNNSpec) else spec.layers
+
+
+def count_params(params: Params) -> int:
+    return int(sum(int(np.prod(leaf.shape)) for leaf in jax.tree_util.tree_leaves(params)))
+
+
+def _layer_norm(p: Params, x: jax.Array) -> jax.Array:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) * lax.rsqrt(var + 1e-5) * p["g"] + p["b"]
+
+
+def _apply_dense(p: Params, x: jax.Array) -> jax.Array:
+    return x @ p["w"] + p["b"]
+
+
+def make_apply(spec: ModelSpec) -> Callable[[Params, jax.Array], jax.Array]:
+    """The forward function (params, inputs) -> logits for `spec`."""
+    if isinstance(spec, CNNSpec):
+        def conv(p: Params, x: jax.Array) -> jax.Array:
+            return lax.conv_general_dilated(x, p["w"], (1, 1), "SAME",
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC")) + p["b"]
+
+        def cnn(p: Params, x: jax.Array) -> jax.Array:
+            h = jax.nn.relu(conv(p["stem"], x))
+            for blk in p["blocks"]:
+                h = jax.nn.relu(h + conv(blk["c2"], jax.nn.relu(conv(blk["c1"], h))))
+            return _apply_dense(p["head"], h.mean(axis=(1, 2)))
+
+        return cnn
+    if isinstance(spec, TransformerSpec):
+        heads = spec.heads
+
+        def attention(p: Params, x: jax.Array) -> jax.Array:
+            b, s, d = x.shape
+            split = (b, s, heads, d // heads)
+            q = _apply_dense(p["q"], x).reshape(split)
+            k = _apply_dense(p["k"], x).reshape(split)
+            v = _apply_dense(p["v"], x).reshape(split)
+            w = jnp.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(d // heads)
+            w = jax.nn.softmax(w.astype(jnp.float32), axis=-1).astype(x.dtype)
+            out = jnp.einsum("bhqk,bkhd->bqhd", w, v).reshape(b, s, d)
+            return _apply_dense(p["o"], out)
+
+        def encoder(p: Params, x: jax.Array) -> jax.Array:
+            h = p["emb"][x] + p["pos"]
+            for lyr in p["layers"]:
+                h = h + attention(lyr, _layer_norm(lyr["ln1"], h))
+                f = jax.nn.relu(_apply_dense(lyr["ff1"], _layer_norm(lyr["ln2"], h)))
+                h = h + _apply_dense(lyr["ff2"], f)
+            return _apply_dense(p["head"], _layer_norm(p["ln"], h).mean(axis=1))
+
+        return encoder
+
+    def lstm_net(p: Params, x: jax.Array) -> jax.Array:
+        h_seq = p["emb"][x]  # (batch, time, features)
+        for lyr in p["lstm"]:
+            hidden = lyr["wh"].shape[0]
+            xs = jnp.swapaxes(h_seq @ lyr["wi"] + lyr["b"], 0, 1)  # input projection, hoisted
+            carry0 = (jnp.zeros((x.shape[0], hidden), h_seq.dtype),) * 2
+
+            def cell(carry: tuple[jax.Array, jax.Array], xt: jax.Array, wh: jax.Array = lyr["wh"]
+                     ) -> tuple[tuple[jax.Array, jax.Array], jax.Array]:
+                h, c = carry
+                i, f, g, o = jnp.split(xt + h @ wh, 4, axis=-1)  # gate order i, f, g, o
+                c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+                h = jax.nn.sigmoid(o) * jnp.tanh(c)
+                return (h, c), h
+
+            _, hs = lax.scan(cell, carry0, xs)
+            h_seq = jnp.swapaxes(hs, 0, 1)
+        return _apply_dense(p["head"], h_seq[:, -1])
+
+    return lstm_net
+
+
+def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
+    device = jax.devices("gpu" if job.device == "gpu" else "cpu")[0]
+    params = jax.device_put(init_params(spec, jax.random.PRNGKey(job.seed)), device)
+    count = count_params(params)
+    apply = make_apply(spec)
+    compute = jnp.bfloat16 if job.dtype == "bf16" else jnp.float32
+    xj = jax.device_put(jnp.asarray(x), device)
+    yj = jax.device_put(jnp.asarray(y), device)
+
+    def logits_fn(p: Params, inp: jax.Array) -> jax.Array:
+        if compute != jnp.float32:  # fp32 master weights, bf16 compute (mixed precision)
+            p = jax.tree_util.tree_map(lambda a: a.astype(compute), p)
+            if jnp.issubdtype(inp.dtype, jnp.floating):
+                inp = inp.astype(compute)
+        return apply(p, inp).astype(jnp.float32)
+
+    def sync(out: Any) -> None:
+        jax.block_until_ready(out)  # type: ignore[no-untyped-call]
+
+    def reset_mem() -> None:
+        return None  # XLA keeps no resettable peak; the peak is process-lifetime
+
+    def peak_mem() -> float | None:
+        if job.device != "gpu":
+            return None
+        stats = device.memory_stats() or {}
+        peak = stats.get("peak_bytes_in_use")
+        return float(peak) / 2**20 if peak is not None else None
+
+    if job.mode == "infer":
+        infer_fn = jax.jit(logits_fn) if job.jit else logits_fn
+
+        def infer() -> Any:
+            return infer_fn(params, xj)
+
+        return Workload(count, infer, sync, reset_device_memory=reset_mem,
+                        device_memory_peak_mb=peak_mem)
+
+    opt = optax.adam(job.learning_rate, eps=1e-8)
+    state = {"params": params, "opt": opt.init(params)}
+
+    def loss_fn(p: Params, inp: jax.Array, labels: jax.Array) -> jax.Array:
+        return optax.softmax_cross_entropy_with_integer_labels(logits_fn(p, inp), labels).mean()
+
+    def step(p: Params, o: Any, inp: jax.Array, labels: jax.Array) -> tuple[Params, Any, Any]:
+        loss, grads = jax.value_and_grad(loss_fn)(p, inp, labels)
+        updates, o = opt.update(grads, o, p)
+        return optax.apply_updates(p, updates), o, loss
+
+    step_fn = jax.jit(step, donate_argnums=(0, 1)) if job.jit else step
+
+    def train() -> Any:
+        state["params"], state["opt"], loss = step_fn(state["params"], state["opt"], xj, yj)
+        return loss
+
+    return Workload(count, train, sync, loss_of=lambda out: float(out),
+                    reset_device_memory=reset_mem, device_memory_peak_mb=peak_mem)

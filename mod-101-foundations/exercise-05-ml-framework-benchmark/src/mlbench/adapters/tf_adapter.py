@@ -1,0 +1,153 @@
+# mypy: disable-error-code="no-any-return"
+"""TensorFlow/Keras adapter: tf.function graphs, XLA (`jit_compile`) on or off, mixed bf16.
+
+"jit off" means a tf.function graph without XLA (Keras' own default for `fit`), not eager
+execution: eager Python dispatch would measure the interpreter, not the framework.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mlbench.adapters.base import UnsupportedJobError, Workload
+from mlbench.models import CNNSpec, LSTMSpec, ModelSpec, TransformerSpec
+from mlbench.schema import Job
+
+layers = keras.layers
+
+
+def setup(threads: int, device: str) -> dict[str, str]:
+    """Thread pools must be set before TF runs its first op."""
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(max(1, min(threads, 2)))
+    except RuntimeError:  # already initialised in this process
+        pass
+    info = {"tf_intra_op_threads": str(tf.config.threading.get_intra_op_parallelism_threads()),
+            "keras_version": keras.__version__}
+    if device == "gpu":
+        gpus = tf.config.list_physical_devices("GPU")
+        if not gpus:
+            raise UnsupportedJobError("tensorflow: no GPU visible (CPU-only build or no CUDA)")
+        for gpu in gpus:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        details = tf.config.experimental.get_device_details(gpus[0])
+        info["device_name"] = str(details.get("device_name", "GPU"))
+    return info
+
+
+class PositionEmbedding(keras.layers.Layer):  # type: ignore[misc]
+    """A learned (seq_len, d_model) table added to the token embeddings."""
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        self.pos = self.add_weight(shape=(input_shape[1], input_shape[2]),
+                                   initializer=keras.initializers.RandomNormal(stddev=0.02),
+                                   name="pos")
+
+    def call(self, x: Any) -> Any:
+        return x + keras.ops.cast(self.pos, x.dtype)
+
+
+def make_model(spec: ModelSpec) -> keras.Model:
+    if isinstance(spec, CNNSpec):
+        inp = keras.Input((spec.image_size, spec.image_size, spec.in_channels))
+        h = layers.Conv2D(spec.width, 3, padding="same", activation="relu")(inp)
+        for _ in range(spec.blocks):
+            r = layers.Conv2D(spec.width, 3, padding="same", activation="relu")(h)
+            r = layers.Conv2D(spec.width, 3, padding="same")(r)
+            h = layers.ReLU()(layers.Add()([h, r]))
+        h = layers.GlobalAveragePooling2D()(h)
+        return keras.Model(inp, layers.Dense(spec.num_classes, dtype="float32")(h))
+    if isinstance(spec, TransformerSpec):
+        inp = keras.Input((spec.seq_len,), dtype="int32")
+        h = layers.Embedding(spec.vocab_size, spec.d_model)(inp)
+        h = PositionEmbedding()(h)
+        for _ in range(spec.layers):
+            a = layers.LayerNormalization(epsilon=1e-5)(h)
+            a = layers.MultiHeadAttention(spec.heads, spec.d_model // spec.heads)(a, a)
+            h = layers.Add()([h, a])
+            f = layers.LayerNormalization(epsilon=1e-5)(h)
+            f = layers.Dense(spec.ff_dim, activation="relu")(f)
+            f = layers.Dense(spec.d_model)(f)
+            h = layers.Add()([h, f])
+        h = layers.LayerNormalization(epsilon=1e-5)(h)
+        h = layers.GlobalAveragePooling1D()(h)
+        return keras.Model(inp, layers.Dense(spec.num_classes, dtype="float32")(h))
+    assert isinstance(spec, LSTMSpec)
+    inp = keras.Input((spec.seq_len,), dtype="int32")
+    h = layers.Embedding(spec.vocab_size, spec.embed_dim)(inp)
+    for i in range(spec.layers):
+        h = layers.LSTM(spec.hidden, return_sequences=i < spec.layers - 1)(h)
+    return keras.Model(inp, layers.Dense(spec.num_classes, dtype="float32")(h))
+
+
+def trainable_params(model: keras.Model) -> int:
+    return int(sum(int(np.prod(v.shape)) for v in model.trainable_variables))
+
+
+def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
+    keras.utils.set_random_seed(job.seed)
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if job.dtype == "bf16"
+                                           else "float32")
+    dev = "/GPU:0" if job.device == "gpu" else "/CPU:0"
+    with tf.device(dev):
+        model = make_model(spec)
+        xt = tf.constant(x)
+        yt = tf.constant(y)
+    count = trainable_params(model)
+    on_gpu = job.device == "gpu"
+
+    def sync(out: Any) -> None:
+        if on_gpu:
+            tf.test.experimental.sync_devices()
+        else:  # a tf.function on CPU returns when its kernels are done; touch the result
+            np.asarray(out)
+
+    def reset_mem() -> None:
+        if on_gpu:
+            tf.config.experimental.reset_memory_stats("GPU:0")
+
+    def peak_mem() -> float | None:
+        if not on_gpu:
+            return None
+        return float(tf.config.experimental.get_memory_info("GPU:0")["peak"]) / 2**20
+
+    if job.mode == "infer":
+        @tf.function(jit_compile=job.jit)
+        def infer_fn(inp: tf.Tensor) -> tf.Tensor:
+            return model(inp, training=False)
+
+        def infer() -> Any:
+            with tf.device(dev):
+                return infer_fn(xt)
+
+        return Workload(count, infer, sync, reset_device_memory=reset_mem,
+                        device_memory_peak_mb=peak_mem)
+
+    opt = keras.optimizers.Adam(learning_rate=job.learning_rate, epsilon=1e-8)
+    opt.build(model.trainable_variables)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function(jit_compile=job.jit)
+    def train_fn(inp: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            logits = model(inp, training=True)
+            loss = loss_fn(labels, tf.cast(logits, tf.float32))
+        grads = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return loss
+
+    def train() -> Any:
+        with tf.device(dev):
+            return train_fn(xt, yt)
+
+    return Workload(count, train, sync, loss_of=lambda out: float(np.asarray(out)),
+                    reset_device_memory=reset_mem, device_memory_peak_mb=peak_mem)

@@ -1,0 +1,49 @@
+"""`mlbench compare OLD NEW`: pair results by job key and flag significant slowdowns."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from mlbench.schema import ResultsFile
+from mlbench.stats import Comparison, compare_samples
+
+
+class Row(BaseModel):
+    key: str
+    verdict: str  # regression | improvement | unchanged | missing-old | missing-new | not-ok
+    comparison: Comparison | None = None
+    note: str | None = None
+
+
+class Report(BaseModel):
+    rows: list[Row]
+    alpha: float
+    min_effect: float
+
+    @property
+    def regressions(self) -> list[Row]:
+        return [r for r in self.rows if r.verdict == "regression"]
+
+
+def compare_files(old: ResultsFile, new: ResultsFile, alpha: float = 0.01,
+                  min_effect: float = 0.05) -> Report:
+    """Welch's t-test per paired job, plus a minimum slowdown of `min_effect` (relative)."""
+    olds = {r.key: r for r in old.results}
+    news = {r.key: r for r in new.results}
+    rows: list[Row] = []
+    for key in sorted(olds.keys() | news.keys()):
+        o, n = olds.get(key), news.get(key)
+        if o is None:
+            rows.append(Row(key=key, verdict="missing-old"))
+        elif n is None:
+            rows.append(Row(key=key, verdict="missing-new"))
+        elif o.status != "ok" or n.status != "ok" or len(o.samples_s) < 2 \
+                or len(n.samples_s) < 2:
+            rows.append(Row(key=key, verdict="not-ok",
+                            note=f"old {o.status}, new {n.status}"))
+        else:
+            c = compare_samples(o.samples_s, n.samples_s, alpha=alpha, min_effect=min_effect)
+            verdict = ("regression" if c.regression else
+                       "improvement" if c.improvement else "unchanged")
+            rows.append(Row(key=key, verdict=verdict, comparison=c))
+    return Report(rows=rows, alpha=alpha, min_effect=min_effect)

@@ -1,0 +1,123 @@
+"""Framework-neutral model specifications and their exact parameter counts.
+
+The three adapters build the same architecture from one `ModelSpec`; the analytic counts here
+are what the parity tests compare every framework against. Choices that make the counts equal
+by construction: no BatchNorm (frameworks track its statistics differently), biases everywhere,
+learned positional embeddings, and a single LSTM bias vector (PyTorch's second one, `bias_hh`,
+is zeroed and frozen; see docs/fairness.md).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+ModelName = Literal["cnn", "transformer", "lstm"]
+MODEL_NAMES: tuple[ModelName, ...] = ("cnn", "transformer", "lstm")
+
+
+class CNNSpec(BaseModel):
+    """A ResNet-style CNN: 3x3 stem, `blocks` residual blocks of two 3x3 convs, GAP, dense."""
+
+    model_config = ConfigDict(extra="forbid")
+    image_size: int = Field(32, ge=4, le=512)
+    in_channels: int = Field(3, ge=1, le=16)
+    width: int = Field(16, ge=1, le=1024)
+    blocks: int = Field(2, ge=0, le=64)
+    num_classes: int = Field(10, ge=2, le=10000)
+
+
+class TransformerSpec(BaseModel):
+    """A pre-norm Transformer encoder classifier with learned positions and mean pooling."""
+
+    model_config = ConfigDict(extra="forbid")
+    vocab_size: int = Field(1000, ge=2, le=1_000_000)
+    seq_len: int = Field(32, ge=1, le=8192)
+    d_model: int = Field(64, ge=2, le=8192)
+    heads: int = Field(4, ge=1, le=128)
+    ff_dim: int = Field(128, ge=1, le=32768)
+    layers: int = Field(2, ge=1, le=96)
+    num_classes: int = Field(10, ge=2, le=10000)
+
+    def model_post_init(self, _context: object) -> None:
+        if self.d_model % self.heads:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
+
+
+class LSTMSpec(BaseModel):
+    """Embedding, `layers` stacked LSTMs (gate order i, f, g, o), dense on the last state."""
+
+    model_config = ConfigDict(extra="forbid")
+    vocab_size: int = Field(1000, ge=2, le=1_000_000)
+    seq_len: int = Field(32, ge=1, le=8192)
+    embed_dim: int = Field(64, ge=1, le=8192)
+    hidden: int = Field(64, ge=1, le=8192)
+    layers: int = Field(1, ge=1, le=16)
+    num_classes: int = Field(10, ge=2, le=10000)
+
+
+ModelSpec = CNNSpec | TransformerSpec | LSTMSpec
+
+# Size presets: "tiny" keeps tests fast, "small" is the default benchmark size.
+PRESETS: dict[str, dict[str, ModelSpec]] = {
+    "tiny": {
+        "cnn": CNNSpec.model_validate({"image_size": 16, "width": 8, "blocks": 1}),
+        "transformer": TransformerSpec.model_validate(
+            {"vocab_size": 200, "seq_len": 16, "d_model": 32, "heads": 2, "ff_dim": 64,
+             "layers": 1}),
+        "lstm": LSTMSpec.model_validate(
+            {"vocab_size": 200, "seq_len": 16, "embed_dim": 32, "hidden": 32}),
+    },
+    "small": {
+        "cnn": CNNSpec.model_validate({}),
+        "transformer": TransformerSpec.model_validate({}),
+        "lstm": LSTMSpec.model_validate({}),
+    },
+}
+
+
+def spec_for(model: str, size: str = "small", overrides: dict[str, object] | None = None
+             ) -> ModelSpec:
+    """The spec of `model` at preset `size`, with field `overrides` applied and validated."""
+    if model not in MODEL_NAMES:
+        raise ValueError(f"unknown model {model!r} (choose from {', '.join(MODEL_NAMES)})")
+    if size not in PRESETS:
+        raise ValueError(f"unknown size {size!r} (choose from {', '.join(PRESETS)})")
+    base = PRESETS[size][model]
+    data = base.model_dump() | dict(overrides or {})
+    return type(base).model_validate(data)
+
+
+def param_count(spec: ModelSpec) -> int:
+    """Exact trainable parameter count of the architecture, independent of any framework."""
+    if isinstance(spec, CNNSpec):
+        w = spec.width
+        stem = 9 * spec.in_channels * w + w
+        block = 2 * (9 * w * w + w)
+        return stem + spec.blocks * block + w * spec.num_classes + spec.num_classes
+    if isinstance(spec, TransformerSpec):
+        d, f = spec.d_model, spec.ff_dim
+        layer = 4 * (d * d + d) + 2 * (2 * d) + (d * f + f) + (f * d + d)
+        return (spec.vocab_size * d + spec.seq_len * d + spec.layers * layer + 2 * d
+                + d * spec.num_classes + spec.num_classes)
+    h = spec.hidden
+    total = spec.vocab_size * spec.embed_dim
+    for i in range(spec.layers):
+        inp = spec.embed_dim if i == 0 else h
+        total += 4 * h * inp + 4 * h * h + 4 * h
+    return total + h * spec.num_classes + spec.num_classes
+
+
+def make_batch(spec: ModelSpec, batch_size: int, seed: int = 0
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic inputs and labels, identical for every framework (images are NHWC)."""
+    rng = np.random.default_rng(seed)
+    if isinstance(spec, CNNSpec):
+        x = rng.standard_normal((batch_size, spec.image_size, spec.image_size,
+                                 spec.in_channels)).astype(np.float32)
+    else:
+        x = rng.integers(0, spec.vocab_size, (batch_size, spec.seq_len)).astype(np.int32)
+    y = rng.integers(0, spec.num_classes, (batch_size,)).astype(np.int32)
+    return x, y

@@ -1,0 +1,129 @@
+"""Run jobs: one worker subprocess per (framework, threads, device) group, never in-process.
+
+Isolation is the point: frameworks do not share thread pools, allocators or import-time state,
+a crash in one framework cannot take the others down, and thread settings that must be fixed
+before import (OMP_NUM_THREADS, XLA_FLAGS) are set cleanly for each group.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from mlbench.envinfo import availability
+from mlbench.schema import Device, Job, Result, WorkerRequest
+
+OnResult = Callable[[Result], None]
+
+
+def worker_env(threads: int, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment that fixes every thread pool the three frameworks use to `threads`."""
+    env = dict(os.environ if base is None else base)
+    n = str(threads)
+    env.update({"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n,
+                "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1",
+                "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"})
+    flags = env.get("XLA_FLAGS", "")
+    if threads == 1 and "intra_op_parallelism_threads" not in flags:
+        # XLA:CPU has no thread-count knob beyond "single-threaded Eigen"; with more threads,
+        # its pool is bounded by the CPU affinity (see --cpu-affinity).
+        flags = (flags + " --xla_cpu_multi_thread_eigen=false "
+                 "intra_op_parallelism_threads=1").strip()
+    if flags:
+        env["XLA_FLAGS"] = flags
+    return env
+
+
+def _skip(job: Job, reason: str) -> Result:
+    return Result(job=job, key=job.key(), status="skipped", reason=reason)
+
+
+def _error(job: Job, reason: str) -> Result:
+    return Result(job=job, key=job.key(), status="error", reason=reason)
+
+
+def _stderr_tail(path: Path) -> str:
+    lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else "no output"
+
+
+def run_group(framework: str, threads: int, device: Device, jobs: list[Job],
+              cpu_affinity: list[int] | None = None, timeout_s: float = 3600.0,
+              on_result: OnResult | None = None) -> list[Result]:
+    """Run `jobs` (all for one framework/threads/device) in a fresh worker process."""
+    results: list[Result] = []
+
+    def record(r: Result) -> None:
+        results.append(r)
+        if on_result:
+            on_result(r)
+
+    request = WorkerRequest(framework=framework, threads=threads,  # type: ignore[arg-type]
+                            device=device, cpu_affinity=cpu_affinity, jobs=jobs)
+    with tempfile.TemporaryDirectory(prefix="mlbench-") as tmp:
+        req = Path(tmp) / "request.json"
+        req.write_text(request.model_dump_json())
+        err_path = Path(tmp) / "stderr.log"
+        with err_path.open("w") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "mlbench.worker", str(req)],
+                                    stdout=subprocess.PIPE, stderr=err, text=True,
+                                    env=worker_env(threads), stdin=subprocess.DEVNULL)
+            assert proc.stdout is not None
+            unavailable: str | None = None
+            try:
+                for line in proc.stdout:
+                    try:
+                        msg = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if msg.get("event") == "result":
+                        record(Result.model_validate(msg["result"]))
+                    elif msg.get("event") == "unavailable":
+                        unavailable = str(msg.get("reason"))
+                rc = proc.wait(timeout=timeout_s)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        done = {r.key for r in results}
+        for job in jobs:
+            if job.key() in done:
+                continue
+            if unavailable:
+                record(_skip(job, unavailable))
+            else:
+                record(_error(job, f"{framework} worker exited with code {rc} before this "
+                                   f"job finished: {_stderr_tail(err_path)}"))
+    return results
+
+
+def run_jobs(jobs: list[Job], cpu_affinity: list[int] | None = None,
+             on_result: OnResult | None = None, timeout_s: float = 3600.0) -> list[Result]:
+    """Run all jobs, grouped per framework; missing frameworks are skipped with the reason."""
+    avail = availability()
+    results: list[Result] = []
+    order = {fw: i for i, fw in enumerate(dict.fromkeys(j.framework for j in jobs))}
+
+    def group_key(j: Job) -> tuple[int, int, str]:
+        return order[j.framework], j.threads, j.device
+
+    for (_, threads, device), group_iter in itertools.groupby(sorted(jobs, key=group_key),
+                                                               key=group_key):
+        group = list(group_iter)
+        fw = group[0].framework
+        if not avail[fw]["installed"]:
+            for job in group:
+                r = _skip(job, str(avail[fw]["reason"]))
+                results.append(r)
+                if on_result:
+                    on_result(r)
+            continue
+        results.extend(run_group(fw, threads, device, group,  # type: ignore[arg-type]
+                                 cpu_affinity, timeout_s, on_result))
+    return results
