@@ -1,0 +1,1 @@
+"""One module per external system: the MLflow tracking server, S3, the local stack."""

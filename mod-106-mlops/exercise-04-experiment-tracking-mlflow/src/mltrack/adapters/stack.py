@@ -1,0 +1,198 @@
+"""The local production-shaped stack: PostgreSQL + S3 (moto) + `mlflow server`.
+
+`up` starts the three as detached process groups (they outlive the CLI) and records how to
+reach and stop them in `<state_dir>/stack.json`; `down` stops them from that record;
+`status` health-checks each. The same `mlflow_server_command` is used by the test fixture,
+so the server the tests talk to is started exactly as `mltrack server up` starts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiinfra_shared.io import atomic_write_json
+from aiinfra_shared.testing.ports import tcp_ready
+from aiinfra_shared.testing.process import ServiceProcess, ServiceStartError
+from aiinfra_shared.testing.services import start_moto_server, start_postgres
+
+from mltrack.adapters.s3 import ensure_bucket, s3_client
+from mltrack.config import ServerSettings
+from mltrack.errors import ConflictError, TrackingUnavailableError
+
+STATE_FILE = "stack.json"
+
+
+def mlflow_binary() -> str:
+    """`mlflow` from this environment (next to the interpreter), else from PATH."""
+    beside = Path(sys.executable).parent / "mlflow"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("mlflow")
+    if not found:
+        raise TrackingUnavailableError("the `mlflow` command is not installed")
+    return found
+
+
+def mlflow_server_command(backend_store_uri: str, artifacts_destination: str, host: str,
+                          port: int, workers: int = 1) -> list[str]:
+    """`mlflow server` with a SQL backend and proxied artifacts (clients never see S3)."""
+    return [mlflow_binary(), "server", "--backend-store-uri", backend_store_uri,
+            "--artifacts-destination", artifacts_destination, "--serve-artifacts",
+            "--host", host, "--port", str(port), "--workers", str(workers)]
+
+
+def start_mlflow_server(backend_store_uri: str, artifacts_destination: str, host: str,
+                        port: int, env: dict[str, str], log_path: Path, workers: int = 1,
+                        timeout: float = 240.0) -> ServiceProcess:
+    """Start the tracking server and wait for GET /health."""
+    process = ServiceProcess(
+        "mlflow-server",
+        mlflow_server_command(backend_store_uri, artifacts_destination, host, port, workers),
+        log_path, env=env, ready_http=f"http://{host}:{port}/health", timeout=timeout,
+    )
+    return process.start()
+
+
+@dataclass
+class StackState:
+    tracking_uri: str
+    s3_endpoint: str
+    bucket: str
+    artifacts_destination: str
+    backend_store_uri: str
+    mlflow_pid: int
+    moto_pid: int
+    postgres_pid: int
+    postgres_port: int
+    postgres_data_dir: str
+    postgres_bin_dir: str
+    postgres_run_as: str | None
+    log_dir: str
+    started_at: float
+
+
+def state_path(state_dir: Path) -> Path:
+    return state_dir / STATE_FILE
+
+
+def read_state(state_dir: Path) -> StackState | None:
+    path = state_path(state_dir)
+    if not path.exists():
+        return None
+    return StackState(**json.loads(path.read_text()))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def health(state: StackState) -> dict[str, dict[str, Any]]:
+    """Component -> {up, url, detail}."""
+    result: dict[str, dict[str, Any]] = {}
+    pg_up = tcp_ready("127.0.0.1", state.postgres_port)
+    result["postgres"] = {"up": pg_up, "url": state.backend_store_uri,
+                          "detail": "accepting connections" if pg_up else "not listening"}
+    for name, url in (("s3 (moto)", f"{state.s3_endpoint}/moto-api/data.json"),
+                      ("mlflow", f"{state.tracking_uri}/health")):
+        try:
+            response = httpx.get(url, timeout=3)
+            up, detail = response.status_code == 200, f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            up, detail = False, type(exc).__name__
+        result[name] = {"up": up, "url": url.rsplit("/", 1)[0] if name == "mlflow"
+                        else state.s3_endpoint, "detail": detail}
+    return result
+
+
+def up(settings: ServerSettings, state_dir: Path) -> StackState:
+    """Start PostgreSQL, moto (with the bucket) and the MLflow server; record the state."""
+    existing = read_state(state_dir)
+    if existing is not None:
+        if all(item["up"] for item in health(existing).values()):
+            return existing
+        down(state_dir)  # a half-dead stack: clean it up and start afresh
+    if tcp_ready(settings.host, settings.port):
+        raise ConflictError(f"port {settings.port} on {settings.host} is already in use; "
+                            "set MLTRACK_SERVER__PORT to another port")
+    log_dir = (state_dir / "logs").resolve()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    postgres = moto = None
+    try:
+        postgres = start_postgres()
+        postgres.create_database(settings.database)
+        moto = start_moto_server(log_dir)
+        ensure_bucket(moto.client("s3"), settings.bucket)
+        backend = postgres.url(settings.database, driver="postgresql+psycopg2")
+        destination = f"s3://{settings.bucket}/{settings.artifacts_prefix}"
+        server = start_mlflow_server(backend, destination, settings.host, settings.port,
+                                     env=moto.env, log_path=log_dir / "mlflow.log",
+                                     workers=settings.workers,
+                                     timeout=settings.startup_timeout_s)
+    except (ServiceStartError, OSError, RuntimeError) as exc:
+        for handle in (moto, postgres):
+            if handle is not None:
+                handle.stop()
+        first = str(exc).splitlines()[0]
+        raise TrackingUnavailableError(f"stack did not start: {first} (logs: {log_dir})"
+                                       ) from exc
+    state = StackState(
+        tracking_uri=f"http://{settings.host}:{settings.port}",
+        s3_endpoint=moto.endpoint_url, bucket=settings.bucket,
+        artifacts_destination=destination, backend_store_uri=backend,
+        mlflow_pid=server.pid or 0, moto_pid=moto.process.pid or 0,
+        postgres_pid=postgres.process.pid or 0, postgres_port=postgres.port,
+        postgres_data_dir=str(postgres.data_dir), postgres_bin_dir=str(postgres.bin_dir),
+        postgres_run_as=postgres.run_as, log_dir=str(log_dir), started_at=time.time(),
+    )
+    atomic_write_json(state_path(state_dir), asdict(state))
+    return state
+
+
+def _stop_group(pid: int, grace: float = 10.0) -> None:
+    if pid <= 0 or not _pid_alive(pid):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def down(state_dir: Path) -> bool:
+    """Stop everything recorded in the state file; False when nothing was recorded."""
+    state = read_state(state_dir)
+    if state is None:
+        return False
+    _stop_group(state.mlflow_pid)
+    _stop_group(state.moto_pid)
+    pg_ctl = [str(Path(state.postgres_bin_dir) / "pg_ctl"), "-D", state.postgres_data_dir,
+              "-m", "fast", "-w", "stop"]
+    if state.postgres_run_as:
+        pg_ctl = ["runuser", "-u", state.postgres_run_as, "--", *pg_ctl]
+    if Path(state.postgres_data_dir).exists():
+        subprocess.run(pg_ctl, capture_output=True, check=False, timeout=60)
+    _stop_group(state.postgres_pid)
+    shutil.rmtree(Path(state.postgres_data_dir).parent, ignore_errors=True)
+    state_path(state_dir).unlink(missing_ok=True)
+    return True
