@@ -27,6 +27,9 @@ class Settings(ExerciseSettings):
     device: str = "auto"  # auto | cpu | cuda
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     max_model_len: int = Field(default=2048, ge=8)
+    # Intra-op threads for torch on CPU (0 = torch's default, one per core). On a busy
+    # machine 1-2 threads avoid spin-waiting that can make a tiny model 10x slower.
+    cpu_threads: int = Field(default=0, ge=0)
 
     # Continuous-batching scheduler (transformers engine) --------------------------------
     max_num_seqs: int = Field(default=16, ge=1)

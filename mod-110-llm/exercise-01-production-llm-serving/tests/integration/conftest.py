@@ -73,7 +73,8 @@ def make_server(tiny_model_dir: Path) -> Iterator[Callable[..., RunningServer]]:
     def start(**overrides: Any) -> RunningServer:
         values: dict[str, Any] = {"model": str(tiny_model_dir), "served_model_name": "tiny",
                                   "engine": "transformers", "device": "cpu",
-                                  "port": free_port(), "max_model_len": 4096}
+                                  "port": free_port(), "max_model_len": 4096,
+                                  "cpu_threads": 1}
         values.update(overrides)
         server = RunningServer(Settings(**values)).start()
         started.append(server)

@@ -103,6 +103,7 @@ def test_batched_outputs_equal_unbatched_greedy(make_server: Callable[..., Runni
     prompts = ["hello world tell me a story", "the cat", "one two three four five six seven "
                "eight nine ten one two three", "red green blue", "what is the answer to the "
                "question", "server client request"]
+    torch.set_num_threads(1)  # the reference runs in this process; see Settings.cpu_threads
     server = make_server(max_num_seqs=8)
     client = client_for(server)
 

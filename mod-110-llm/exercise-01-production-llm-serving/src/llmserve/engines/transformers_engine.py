@@ -114,6 +114,8 @@ class TransformersEngine:
     def from_settings(cls, settings: Any,
                       step_observer: Callable[[int], None] | None = None) -> TransformersEngine:
         """Load the model named in `settings` (a `config.Settings`)."""
+        if settings.cpu_threads:
+            torch.set_num_threads(settings.cpu_threads)
         source = hf_model.resolve(settings.model, settings.gguf_file)
         device = hf_model.pick_device(settings.device)
         model, tokenizer = hf_model.load(source, device, hf_model.pick_dtype(settings.dtype,
