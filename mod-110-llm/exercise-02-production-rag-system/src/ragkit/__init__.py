@@ -1,0 +1,3 @@
+"""Production Rag System."""
+
+__version__ = "0.1.0"

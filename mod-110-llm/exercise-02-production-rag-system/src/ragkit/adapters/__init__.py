@@ -1,0 +1,1 @@
+"""One module per external system: embedding models, Chroma, LLM backends."""

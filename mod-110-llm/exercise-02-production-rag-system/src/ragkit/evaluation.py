@@ -1,0 +1,254 @@
+"""Evaluation (BEIR-style retrieval metrics, RAGAS-style answer checks) and parameter tuning.
+
+Retrieval is judged at the document level, as in BEIR: the ranked chunks (depth max(10, k)) are
+collapsed to the ranked list of their source documents (first occurrence wins) and compared with
+the question's relevant sources: recall@{1,3,5}, MRR@10, nDCG@10. `context_recall` is the share
+of relevant documents present in the k chunks actually handed to the LLM.
+Answer metrics need the LLM and run only with `answers=True`:
+  - citation correctness: share of an answer's citations that point at a relevant source;
+  - groundedness (heuristic): share of answer sentences whose content words are mostly (>= 60%)
+    found in the chunks that sentence cites; a sentence citing nothing is unsupported;
+  - abstention accuracy: abstained exactly on the questions marked unanswerable.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ragkit.config import ChunkingSettings, RetrievalSettings, Settings
+from ragkit.generation import Answer
+from ragkit.retrieval import tokenize
+
+RECALL_AT = (1, 3, 5)
+
+
+class DatasetError(ValueError):
+    """The evaluation dataset is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class QAItem:
+    id: str
+    question: str
+    sources: tuple[str, ...]
+    answerable: bool
+    evidence: str = ""
+
+
+def load_dataset(path: Path) -> list[QAItem]:
+    """JSON lines: {"id", "question", "sources": [...], "answerable": bool, "evidence"?}."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read dataset ({exc.strerror})") from exc
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            sources = tuple(str(s) for s in raw.get("sources", []))
+            item = QAItem(id=str(raw.get("id", f"line{number}")), question=str(raw["question"]),
+                          sources=sources, answerable=bool(raw.get("answerable", bool(sources))),
+                          evidence=str(raw.get("evidence", "")))
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise DatasetError(f"{path}:{number}: invalid item ({exc})") from exc
+        if item.answerable and not item.sources:
+            raise DatasetError(f"{path}:{number}: answerable item without sources")
+        items.append(item)
+    if not items:
+        raise DatasetError(f"{path}: no items")
+    return items
+
+
+# --------------------------------------------------------------------------- pure metrics
+
+
+def dedupe(ranked: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in ranked:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def recall_at_k(ranked: Sequence[str], relevant: set[str], k: int) -> float:
+    if not relevant:
+        return 0.0
+    return len(relevant & set(ranked[:k])) / len(relevant)
+
+
+def reciprocal_rank(ranked: Sequence[str], relevant: set[str], depth: int = 10) -> float:
+    for rank, item in enumerate(ranked[:depth], start=1):
+        if item in relevant:
+            return 1.0 / rank
+    return 0.0
+
+
+def ndcg_at_k(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:
+    """Binary-gain nDCG: DCG = sum rel_i / log2(i + 1); IDCG puts every relevant item first."""
+    if not relevant:
+        return 0.0
+    dcg = sum(1.0 / math.log2(i + 1) for i, item in enumerate(ranked[:k], 1) if item in relevant)
+    ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(relevant), k) + 1))
+    return dcg / ideal
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_CITE = re.compile(r"\[(\d+)\]")
+
+
+def groundedness(answer_text: str, cited_texts: dict[int, str], threshold: float = 0.6) -> float:
+    """Share of sentences whose content words are >= `threshold` covered by what they cite."""
+    sentences = [s for s in _SENTENCE.split(answer_text.strip()) if tokenize(_CITE.sub("", s))]
+    if not sentences:
+        return 0.0
+    supported = 0
+    for sentence in sentences:
+        numbers = [int(n) for n in _CITE.findall(sentence)]
+        evidence = set(itertools.chain.from_iterable(
+            tokenize(cited_texts[n]) for n in numbers if n in cited_texts))
+        words = tokenize(_CITE.sub("", sentence))
+        if evidence and sum(w in evidence for w in words) / len(words) >= threshold:
+            supported += 1
+    return supported / len(sentences)
+
+
+def citation_correctness(answer: Answer, relevant: set[str]) -> float:
+    if not answer.citations:
+        return 0.0
+    return sum(c["source"] in relevant for c in answer.citations) / len(answer.citations)
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class EvalResult:
+    label: str
+    retrieval: dict[str, float]
+    answers: dict[str, float] = field(default_factory=dict)
+    per_question: list[dict[str, Any]] = field(default_factory=list)
+
+    def row(self) -> dict[str, Any]:
+        return {"label": self.label, **self.retrieval, **self.answers}
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def evaluate(system: Any, items: Sequence[QAItem], label: str = "",
+             collection: str | None = None, retrieval: RetrievalSettings | None = None,
+             answers: bool = False,
+             progress: Callable[[int], None] | None = None) -> EvalResult:
+    """Run every question through `system` (a `RagSystem`) and aggregate the metrics."""
+    from ragkit.generation import is_low_confidence
+
+    s = retrieval or system.settings.retrieval
+    depth = max(10, s.k)
+    recalls: dict[int, list[float]] = {k: [] for k in RECALL_AT}
+    rr, ndcg, gate_ok, context = [], [], [], []
+    cite, grounded, abstain_ok = [], [], []
+    rows = []
+    for item in items:
+        result = system.retrieve(item.question, collection=collection, k=depth, settings=s)
+        docs = dedupe(str(h.metadata.get("source")) for h in result.hits)
+        docs_at_k = dedupe(str(h.metadata.get("source")) for h in result.hits[:s.k])
+        relevant = set(item.sources)
+        low = is_low_confidence(result, s.min_similarity)
+        gate_ok.append(float(low != item.answerable))
+        row: dict[str, Any] = {"id": item.id, "answerable": item.answerable,
+                               "ranked_sources": docs[:5],
+                               "max_similarity": round(result.max_similarity, 4)}
+        if item.answerable:
+            for k in recalls:
+                recalls[k].append(recall_at_k(docs, relevant, k))
+            context.append(recall_at_k(docs_at_k, relevant, len(docs_at_k)))
+            rr.append(reciprocal_rank(docs, relevant))
+            ndcg.append(ndcg_at_k(docs, relevant, 10))
+            row["ndcg@10"] = round(ndcg[-1], 4)
+        if answers:
+            answer = system.generator().answer(item.question,
+                                               _truncate(result, s.k))
+            abstain_ok.append(float(answer.abstained != item.answerable))
+            if item.answerable and not answer.abstained:
+                cite.append(citation_correctness(answer, relevant))
+                texts = {c["n"]: c["text"] for c in answer.citations}
+                grounded.append(groundedness(answer.text, texts))
+            row["answer"] = answer.text
+            row["abstained"] = answer.abstained
+        rows.append(row)
+        if progress:
+            progress(1)
+    metrics = {f"recall@{k}": _mean(v) for k, v in sorted(recalls.items())}
+    metrics.update({"context_recall": _mean(context), "mrr": _mean(rr), "ndcg@10": _mean(ndcg),
+                    "abstention_acc_gate": _mean(gate_ok)})
+    answer_metrics: dict[str, float] = {}
+    if answers:
+        answer_metrics = {"citation_correctness": _mean(cite), "groundedness": _mean(grounded),
+                          "abstention_accuracy": _mean(abstain_ok),
+                          "answered": float(len(cite))}
+    return EvalResult(label or s.mode, metrics, answer_metrics, rows)
+
+
+def _truncate(result: Any, k: int) -> Any:
+    from dataclasses import replace
+
+    return replace(result, hits=result.hits[:k])
+
+
+# --------------------------------------------------------------------------- tuning
+
+
+@dataclass(frozen=True)
+class TuneSpace:
+    chunk_sizes: tuple[int, ...] = (300, 600, 1000)
+    overlaps: tuple[int, ...] = (0, 100)
+    ks: tuple[int, ...] = (3, 5)
+    weights: tuple[tuple[float, float], ...] = ((1.0, 0.5), (1.0, 1.0), (0.5, 1.0))
+    mode: str = "hybrid"
+
+
+def tune(settings: Settings, corpus: Path, items: Sequence[QAItem], space: TuneSpace,
+         make_system: Callable[[Settings], Any],
+         progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    """Grid search; each chunking gets its own scratch collection. Sorted best first by
+    nDCG@10, then context recall (relevant documents among the k chunks), then the smaller k
+    (cheaper prompts)."""
+    rows: list[dict[str, Any]] = []
+    for size, overlap in itertools.product(space.chunk_sizes, space.overlaps):
+        if overlap >= size:
+            continue
+        chunking = settings.chunking.model_copy(update={"chunk_size": size,
+                                                        "chunk_overlap": overlap})
+        trial = settings.model_copy(update={"chunking": ChunkingSettings(**chunking.model_dump()),
+                                            "collection": f"tune-{size}-{overlap}"})
+        system = make_system(trial)
+        system.store.collection(trial.collection, create=True)
+        system.ingest(corpus)
+        try:
+            for k, (wv, wb) in itertools.product(space.ks, space.weights):
+                rs = trial.retrieval.model_copy(update={"k": k, "vector_weight": wv,
+                                                        "bm25_weight": wb, "mode": space.mode})
+                result = evaluate(system, items, retrieval=rs)
+                rows.append({"chunk_size": size, "chunk_overlap": overlap, "k": k,
+                             "vector_weight": wv, "bm25_weight": wb,
+                             "ndcg@10": result.retrieval["ndcg@10"],
+                             "context_recall": result.retrieval["context_recall"],
+                             "mrr": result.retrieval["mrr"]})
+                if progress:
+                    progress(1)
+        finally:
+            system.store.delete_collection(trial.collection)
+    rows.sort(key=lambda r: (-r["ndcg@10"], -r["context_recall"], r["k"]))
+    return rows
