@@ -1,3 +1,3 @@
-"""Ml Framework Benchmark."""
+"""mlbench: fair PyTorch / TensorFlow / JAX benchmarks."""
 
 __version__ = "0.1.0"

@@ -1,0 +1,137 @@
+"""All three frameworks for real, in worker subprocesses, through the `mlbench` console script.
+
+One `mlbench run` per session (framework imports cost seconds) feeds most assertions; tiny
+models and few iterations keep it to about a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlbench.models import PRESETS, param_count
+from mlbench.results import load
+from mlbench.schema import ResultsFile
+
+pytestmark = pytest.mark.integration
+
+EXE = str(Path(sys.executable).parent / "mlbench")
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, *args], capture_output=True, text=True, check=False,
+                          env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def e2e(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ResultsFile]:
+    out = tmp_path_factory.mktemp("e2e")
+    proc = run_cli("run", "--size", "tiny", "--frameworks", "torch,tensorflow,jax",
+                   "--models", "cnn,transformer,lstm", "--batch-sizes", "4",
+                   "--mode", "train,infer", "--iterations", "5", "--warmup", "2",
+                   "--threads", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, load(out / "results.json")
+
+
+def test_every_framework_and_model_ran(e2e: tuple[Path, ResultsFile]) -> None:
+    _, doc = e2e
+    assert len(doc.results) == 3 * 3 * 2
+    bad = [(r.key, r.reason) for r in doc.results if r.status != "ok"]
+    assert bad == []
+
+
+@pytest.mark.parametrize("model", ["cnn", "transformer", "lstm"])
+def test_parameter_counts_equal_across_frameworks(e2e: tuple[Path, ResultsFile],
+                                                  model: str) -> None:
+    _, doc = e2e
+    counts = {r.job.framework: r.param_count for r in doc.results if r.job.model == model}
+    assert set(counts) == {"torch", "tensorflow", "jax"}
+    expected = param_count(PRESETS["tiny"][model])
+    for fw, n in counts.items():  # the issue asks for 1%; the construction gives exact
+        assert n is not None and abs(n - expected) / expected < 0.01, (fw, n, expected)
+        assert n == expected
+
+
+def test_training_reduces_the_loss(e2e: tuple[Path, ResultsFile]) -> None:
+    _, doc = e2e
+    train = [r for r in doc.results if r.job.mode == "train"]
+    assert len(train) == 9
+    for r in train:
+        assert r.loss_first is not None and r.loss_last is not None
+        assert r.loss_last < r.loss_first, (r.key, r.loss_first, r.loss_last)
+
+
+def test_inference_results_have_statistics_memory_and_fingerprint(
+        e2e: tuple[Path, ResultsFile]) -> None:
+    _, doc = e2e
+    for r in doc.results:
+        assert r.latency is not None and r.latency.n == 5 and len(r.samples_s) == 5
+        assert r.latency.ci95_low <= r.latency.mean <= r.latency.ci95_high
+        assert r.throughput is not None
+        assert r.throughput == pytest.approx(4 / r.latency.mean)
+        assert (r.memory["peak_rss_mb"] or 0) > 50  # a framework process is not tiny
+        assert r.memory["cpu_util_pct"] is not None
+        assert r.env is not None and r.env.framework == r.job.framework
+        assert r.env.framework_version and r.env.threads == 1 and r.env.cpu_model
+    torch_env = next(r.env for r in doc.results if r.job.framework == "torch")
+    assert torch_env is not None and torch_env.extra["torch_threads"] == "1"
+
+
+def test_outputs_csv_html_and_markdown(e2e: tuple[Path, ResultsFile]) -> None:
+    out, doc = e2e
+    assert len((out / "results.csv").read_text().strip().splitlines()) == 1 + len(doc.results)
+    page = (out / "report.html").read_text()
+    assert "Plotly.newPlot" in page and "<script src=" not in page
+    assert "Train throughput" in page and "Infer throughput" in page
+    assert "Fastest framework" in (out / "summary.md").read_text()
+
+
+def test_compare_a_run_with_itself_passes(e2e: tuple[Path, ResultsFile]) -> None:
+    out, _ = e2e
+    proc = run_cli("compare", str(out / "results.json"), str(out / "results.json"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, Any] = json.loads(proc.stdout)
+    assert data["regressions"] == 0 and len(data["rows"]) == 18
+
+
+def _fake_framework(tmp_path: Path, body: str) -> dict[str, str]:
+    """A `jax` package shadowing the real one, to break the worker in a controlled way."""
+    pkg = tmp_path / "fake" / "jax"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(body)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(tmp_path / "fake")
+    return env
+
+
+def test_framework_that_fails_to_import_is_skipped_with_reason(tmp_path: Path) -> None:
+    env = _fake_framework(tmp_path, "raise ImportError('libjax.so: cannot open shared object')\n")
+    out = tmp_path / "out"
+    proc = run_cli("run", "--frameworks", "jax", "--models", "cnn", "--size", "tiny",
+                   "--batch-sizes", "1", "--mode", "infer", "--out", str(out), env=env)
+    assert proc.returncode == 0, proc.stderr
+    (r,) = load(out / "results.json").results
+    assert r.status == "skipped"
+    assert r.reason is not None and "libjax.so" in r.reason
+
+
+def test_crashing_worker_is_an_error_not_a_crash_of_the_run(tmp_path: Path) -> None:
+    env = _fake_framework(tmp_path, "import os, sys\nsys.stderr.write('segfault-ish\\n')\n"
+                                    "os._exit(3)\n")
+    out = tmp_path / "out"
+    proc = run_cli("run", "--frameworks", "jax", "--models", "cnn,lstm", "--size", "tiny",
+                   "--batch-sizes", "1", "--mode", "infer", "--out", str(out), env=env)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: 2 of 2 jobs failed")
+    results = load(out / "results.json").results
+    assert {r.status for r in results} == {"error"}
+    assert all("exited with code 3" in (r.reason or "") and "segfault-ish" in (r.reason or "")
+               for r in results)

@@ -1,0 +1,47 @@
+"""Runner options for real: scenarios, bf16, channels_last, XLA/jit on and off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlbench.results import load
+
+from .test_end_to_end import run_cli
+
+pytestmark = pytest.mark.integration
+
+
+def test_torch_scenarios_bf16_and_channels_last(tmp_path: Path) -> None:
+    proc = run_cli("run", "--frameworks", "torch", "--models", "cnn", "--size", "tiny",
+                   "--mode", "infer", "--batch-sizes", "4", "--dtypes", "fp32,bf16",
+                   "--channels-last", "both", "--scenarios", "single_stream,offline,server",
+                   "--queries", "12", "--iterations", "4", "--threads", "1",
+                   "--latency-bound-ms", "2000", "--out", str(tmp_path), "--no-report")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = load(tmp_path / "results.json").results
+    assert len(results) == 2 * 2 * 4
+    assert {r.status for r in results} == {"ok"}, [(r.key, r.reason) for r in results]
+    assert any(r.channels_last_applied for r in results)
+    assert {r.job.dtype for r in results} == {"fp32", "bf16"}
+    server = [r for r in results if r.job.scenario == "server"]
+    for r in server:
+        assert r.scenario is not None
+        assert r.scenario["target_qps"] > 0  # auto: half the measured capacity
+        assert r.scenario["target_met"] is True  # a 2 s bound at half load
+        assert len(r.samples_s) == 12
+    offline = [r for r in results if r.job.scenario == "offline"]
+    assert all(r.scenario and r.scenario["samples"] == 12 * 4 for r in offline)
+    assert not (tmp_path / "report.html").exists()  # --no-report
+
+
+def test_xla_on_and_off_for_tensorflow_and_jax(tmp_path: Path) -> None:
+    proc = run_cli("run", "--frameworks", "tensorflow,jax", "--models", "cnn", "--size", "tiny",
+                   "--mode", "infer", "--batch-sizes", "2", "--jit", "both", "--iterations", "3",
+                   "--threads", "1", "--out", str(tmp_path), "--no-report")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = load(tmp_path / "results.json").results
+    assert {(r.job.framework, r.job.jit, r.status) for r in results} == {
+        ("tensorflow", False, "ok"), ("tensorflow", True, "ok"),
+        ("jax", False, "ok"), ("jax", True, "ok")}
