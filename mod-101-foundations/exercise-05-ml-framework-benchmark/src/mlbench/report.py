@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from typing import Any
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING, Any
 
 from mlbench.schema import FRAMEWORKS, Result, ResultsFile
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+
+def _go() -> Any:
+    """plotly, imported on first use (it is only needed when a report is rendered)."""
+    import plotly.graph_objects
+
+    return plotly.graph_objects
+
 
 COLORS = {"torch": "#ee4c2c", "tensorflow": "#ff8f00", "jax": "#5e97f6"}
 
@@ -35,7 +44,7 @@ def throughput_figure(results: list[Result], mode: str) -> go.Figure | None:
     rows = [r for r in results if r.job.scenario is None and r.job.mode == mode]
     if not rows:
         return None
-    fig = go.Figure()
+    fig = _go().Figure()
     for fw in FRAMEWORKS:
         mine = [r for r in rows if r.job.framework == fw]
         if not mine:
@@ -57,7 +66,7 @@ def latency_figure(results: list[Result], mode: str) -> go.Figure | None:
     rows = [r for r in results if r.job.scenario is None and r.job.mode == mode]
     if not rows:
         return None
-    fig = go.Figure()
+    fig = _go().Figure()
     for r in rows:
         fig.add_box(y=[s * 1e3 for s in r.samples_s], name=f"{r.job.framework}: {_label(r)}",
                     marker_color=COLORS[r.job.framework], boxpoints="outliers")
@@ -70,7 +79,7 @@ def scenario_figure(results: list[Result]) -> go.Figure | None:
     rows = [r for r in results if r.job.scenario in ("single_stream", "server")]
     if not rows:
         return None
-    fig = go.Figure()
+    fig = _go().Figure()
     for pct, attr in (("p50", "median"), ("p90", "p90"), ("p99", "p99")):
         fig.add_bar(name=pct, x=[f"{r.job.framework} {r.job.model} {r.job.scenario}"
                                  for r in rows],
@@ -84,7 +93,7 @@ def memory_figure(results: list[Result]) -> go.Figure | None:
     rows = [r for r in results if r.memory.get("peak_rss_mb")]
     if not rows:
         return None
-    fig = go.Figure()
+    fig = _go().Figure()
     for fw in FRAMEWORKS:
         mine = [r for r in rows if r.job.framework == fw]
         if mine:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel
-from scipy import stats as sps
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 12345
@@ -122,6 +121,8 @@ def compare_samples(old: Sequence[float], new: Sequence[float], alpha: float = 0
         # Zero variance on both sides: the t statistic is undefined; the means decide alone.
         p = 0.0 if not math.isclose(old_mean, new_mean) else 1.0
     else:
+        from scipy import stats as sps  # imported here: scipy.stats costs seconds at startup
+
         p = float(sps.ttest_ind(a, b, equal_var=False).pvalue)
     significant = p < alpha
     return Comparison(old_mean=old_mean, new_mean=new_mean, relative_change=rel, p_value=p,

@@ -36,6 +36,7 @@ def test_torch_scenarios_bf16_and_channels_last(tmp_path: Path) -> None:
     assert not (tmp_path / "report.html").exists()  # --no-report
 
 
+@pytest.mark.slow
 def test_xla_on_and_off_for_tensorflow_and_jax(tmp_path: Path) -> None:
     proc = run_cli("run", "--frameworks", "tensorflow,jax", "--models", "cnn", "--size", "tiny",
                    "--mode", "infer", "--batch-sizes", "2", "--jit", "both", "--iterations", "3",
