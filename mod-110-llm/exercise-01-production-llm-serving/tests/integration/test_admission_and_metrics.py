@@ -116,7 +116,7 @@ def test_metrics_agree_with_usage(make_server: Callable[..., RunningServer]) -> 
         completion_total += out.usage.completion_tokens
     stream = client.completions.create(model="tiny", prompt="the sun", max_tokens=7, stream=True,
                                        stream_options={"include_usage": True})
-    usage = [c.usage for c in stream if c.usage][0]
+    usage = next(c.usage for c in list(stream) if c.usage)
     prompt_total += usage.prompt_tokens
     completion_total += usage.completion_tokens
     assert server.metric("llmserve_prompt_tokens_total") == prompt_total

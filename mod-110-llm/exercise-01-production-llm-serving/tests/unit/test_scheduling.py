@@ -1,0 +1,178 @@
+"""Scheduler policy, KV batching, prefix cache and the engine's continuous batching."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from llmserve.adapters import hf_model
+from llmserve.engines.base import GenerationRequest, SamplingParams
+from llmserve.engines.kv import BatchKV, cache_layers
+from llmserve.engines.prefix_cache import PrefixCache
+from llmserve.engines.scheduler import Scheduler, SchedulerLimits
+from llmserve.engines.transformers_engine import EngineConfig, TransformersEngine
+
+
+def test_scheduler_respects_slots_priority_and_budgets() -> None:
+    sched: Scheduler[str] = Scheduler(SchedulerLimits(max_num_seqs=2, max_num_batched_tokens=100,
+                                                      kv_capacity_tokens=1000))
+    sched.add("low", 10, 10, priority=5)
+    sched.add("high", 10, 10, priority=0)
+    sched.add("mid", 10, 10, priority=1)
+    assert sched.admit() == ["high", "mid"]
+    assert sched.admit() == []  # no free slot
+    sched.finish("high")
+    assert sched.admit() == ["low"]
+
+
+def test_scheduler_token_budget_and_kv_capacity() -> None:
+    sched: Scheduler[str] = Scheduler(SchedulerLimits(max_num_seqs=8, max_num_batched_tokens=50,
+                                                      kv_capacity_tokens=200))
+    for name in ("a", "b", "c"):
+        sched.add(name, 30, 10)
+    assert sched.admit() == ["a"]  # b would exceed the 50-token prefill budget of this step
+    assert sched.admit() == ["b"]
+    sched.add("huge", 30, 150)
+    assert sched.admit() == ["c"]
+    assert sched.admit() == []  # 120 reserved + 180 > 200: waits for capacity
+    sched.finish("a")
+    sched.finish("b")
+    assert sched.admit() == []  # 40 (c) + 180 still > 200
+    sched.finish("c")
+    assert sched.admit() == ["huge"]
+
+
+def test_scheduler_remove_waiting() -> None:
+    sched: Scheduler[str] = Scheduler(SchedulerLimits(1, 10, 100))
+    sched.add("x", 1, 1)
+    assert sched.remove_waiting("x") and sched.num_waiting == 0
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir: Path) -> tuple[object, object]:
+    torch.set_num_threads(1)
+    return hf_model.load(hf_model.resolve(str(tiny_model_dir)), torch.device("cpu"),
+                         torch.float32)
+
+
+def test_batch_kv_add_keep_pads_left(tiny: tuple[object, object]) -> None:
+    model, _ = tiny
+    batch = BatchKV(torch.device("cpu"))
+    for length in (3, 5):
+        out = model(input_ids=torch.arange(5, 5 + length).unsqueeze(0), use_cache=True)  # type: ignore[operator]
+        batch.add(cache_layers(out.past_key_values), length)
+    assert batch.mask.tolist() == [[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]]
+    batch.keep([0])
+    assert batch.mask.tolist() == [[1, 1, 1]]  # all-padding columns are trimmed
+    assert cache_layers(batch.cache)[0][0].shape[2] == 3  # type: ignore[arg-type]
+
+
+def test_prefix_cache_reuses_whole_blocks_only() -> None:
+    cache = PrefixCache(block_size=4, max_blocks=2)
+    layers = [(torch.randn(1, 2, 10, 8), torch.randn(1, 2, 10, 8))]
+    tokens = list(range(10))
+    cache.insert(tokens, layers)
+    assert len(cache) == 2  # 2 full blocks; the last 2 tokens are not cached
+    hit, found = cache.lookup([*tokens[:8], 99, 98])
+    assert hit == 8 and found is not None
+    assert torch.equal(found[0][0], layers[0][0][:, :, :8])
+    assert cache.lookup([1, *tokens[1:]])[0] == 0  # differs in the first block: no reuse
+    assert cache.lookup(tokens[:8])[0] == 4  # keep at least one token to compute
+    cache.insert([50, 51, 52, 53], [(torch.zeros(1, 2, 4, 8), torch.zeros(1, 2, 4, 8))])
+    assert len(cache) == 2  # LRU eviction at max_blocks
+
+
+def _run(engine: TransformersEngine, coro_factory):  # type: ignore[no-untyped-def]
+    async def main():  # type: ignore[no-untyped-def]
+        await engine.start()
+        try:
+            return await coro_factory()
+        finally:
+            await engine.stop()
+
+    return asyncio.run(main())
+
+
+def test_late_request_joins_the_running_batch(tiny: tuple[object, object]) -> None:
+    model, tokenizer = tiny
+    engine = TransformersEngine(model, tokenizer, EngineConfig("tiny", max_num_seqs=4))
+    greedy = SamplingParams(max_tokens=150, temperature=0.0, ignore_eos=True)
+
+    async def scenario() -> list[str]:
+        order: list[str] = []
+        long_req = GenerationRequest("long", greedy, prompt="hello world")
+
+        async def consume(name: str, request: GenerationRequest) -> None:
+            async for event in engine.generate(request):
+                if event.finish_reason:
+                    order.append(name)
+
+        first = asyncio.create_task(consume("long", long_req))
+        while engine.decode_steps < 10:
+            await asyncio.sleep(0.005)
+        short = GenerationRequest("short", SamplingParams(max_tokens=5, temperature=0.0,
+                                                          ignore_eos=True), prompt="red")
+        await consume("short", short)
+        await first
+        return order
+
+    order = _run(engine, scenario)
+    assert order == ["short", "long"]  # joined mid-flight and finished first
+    assert engine.max_batch_seen == 2
+
+
+def test_prefix_caching_does_not_change_outputs(tiny: tuple[object, object]) -> None:
+    model, tokenizer = tiny
+    prompt = "the cat and the dog " * 6
+    params = SamplingParams(max_tokens=12, temperature=0.0, ignore_eos=True)
+
+    def generate(enable: bool) -> tuple[list[str], int]:
+        engine = TransformersEngine(model, tokenizer, EngineConfig(
+            "tiny", enable_prefix_caching=enable, prefix_block_size=4))
+
+        async def twice() -> list[str]:
+            texts = []
+            for suffix in ("red", "blue"):
+                parts = [e.text async for e in engine.generate(
+                    GenerationRequest(suffix, params, prompt=prompt + suffix))]
+                texts.append("".join(parts))
+            return texts
+
+        texts = _run(engine, twice)
+        hits = engine.prefix_cache.hit_tokens if engine.prefix_cache else 0
+        return texts, hits
+
+    cached, hits = generate(True)
+    plain, _ = generate(False)
+    assert cached == plain
+    assert hits >= 24
+
+
+def test_timeout_and_cancel_free_slots(tiny: tuple[object, object]) -> None:
+    model, tokenizer = tiny
+    engine = TransformersEngine(model, tokenizer, EngineConfig("tiny", max_num_seqs=1))
+
+    async def scenario() -> tuple[str | None, int]:
+        request = GenerationRequest("t", SamplingParams(max_tokens=3000, temperature=0.0,
+                                                        ignore_eos=True),
+                                    prompt="hi", timeout_s=0.3)
+        last = None
+        async for event in engine.generate(request):
+            last = event
+        assert last is not None and last.error is not None
+        # A consumer that stops reading (a disconnect) releases its slot too.
+        stream = engine.generate(GenerationRequest("c", request.params, prompt="hi"))
+        await anext(stream)
+        await stream.aclose()
+        deadline = time.monotonic() + 10
+        while engine.stats().running and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return last.error.code, engine.stats().running
+
+    code, running = _run(engine, scenario)
+    assert code == "timeout"
+    assert running == 0
