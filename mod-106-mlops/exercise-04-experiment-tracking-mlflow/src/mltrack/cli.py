@@ -54,7 +54,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _tracker(ctx: click.Context) -> Any:
-    from mltrack.adapters.mlflow_server import Tracker  # noqa: PLC0415 - mlflow is slow
+    from mltrack.adapters.mlflow_server import Tracker
 
     settings = _settings(ctx)
     return Tracker(settings.tracking_uri, retries=settings.retries,
@@ -104,7 +104,7 @@ def server_up(ctx: click.Context) -> None:
     Example:
       mltrack server up && export MLTRACK_TRACKING_URI=http://127.0.0.1:5055
     """
-    from mltrack.adapters import stack  # noqa: PLC0415
+    from mltrack.adapters import stack
 
     settings = _settings(ctx)
     with progress_bar("Starting PostgreSQL, moto and mlflow server"):
@@ -118,7 +118,7 @@ def server_up(ctx: click.Context) -> None:
 @domain_errors
 def server_down(ctx: click.Context) -> None:
     """Stop the stack started by `server up` and delete its database."""
-    from mltrack.adapters import stack  # noqa: PLC0415
+    from mltrack.adapters import stack
 
     stopped = stack.down(_settings(ctx).state_dir)
     click.echo("stack stopped" if stopped else "no stack running")
@@ -130,7 +130,7 @@ def server_down(ctx: click.Context) -> None:
 @domain_errors
 def server_status(ctx: click.Context, as_json: bool) -> None:
     """Health of each component; exit 1 when any is down or nothing runs."""
-    from mltrack.adapters import stack  # noqa: PLC0415
+    from mltrack.adapters import stack
 
     state = stack.read_state(_settings(ctx).state_dir)
     components = stack.health(state) if state else {}
@@ -196,7 +196,7 @@ def train_sklearn(ctx: click.Context, alpha: float, eta0: float, epochs: int,
     Example:
       mltrack train sklearn --alpha 0.001 --epochs 30
     """
-    from mltrack import training  # noqa: PLC0415
+    from mltrack import training
 
     settings = _settings(ctx)
     tracker = _tracker(ctx)
@@ -227,7 +227,7 @@ def train_torch(ctx: click.Context, hidden: int, epochs: int, lr: float, run_nam
     Example:
       mltrack train torch --hidden 8 --epochs 20 --model-name cancer-mlp
     """
-    from mltrack import training  # noqa: PLC0415
+    from mltrack import training
 
     settings = _settings(ctx)
     tracker = _tracker(ctx)
@@ -258,7 +258,7 @@ def search(ctx: click.Context, alphas: tuple[float, ...], eta0s: tuple[float, ..
     Example:
       mltrack search --alpha 0.0001 --alpha 0.01 --eta0 0.01
     """
-    from mltrack import training  # noqa: PLC0415
+    from mltrack import training
 
     settings = _settings(ctx)
     tracker = _tracker(ctx)
@@ -341,7 +341,7 @@ def alias(ctx: click.Context, name: str, alias_name: str, version: str) -> None:
 @domain_errors
 def predict(ctx: click.Context, name: str, alias_name: str, rows: int, as_json: bool) -> None:
     """Load models:/NAME@ALIAS and predict held-out rows."""
-    from mltrack import promotion  # noqa: PLC0415
+    from mltrack import promotion
 
     result = promotion.predict(_tracker(ctx), name, alias_name, rows)
     if as_json:
@@ -372,7 +372,7 @@ def promote(ctx: click.Context, name: str, candidate: str, reason: str | None,
     Example:
       mltrack promote cancer-classifier --candidate 3 --reason "weekly retrain"
     """
-    from mltrack import promotion  # noqa: PLC0415
+    from mltrack import promotion
 
     settings = _settings(ctx)
     with progress_bar(f"Evaluating {name} v{candidate}"):
@@ -400,7 +400,7 @@ def promote(ctx: click.Context, name: str, candidate: str, reason: str | None,
 @domain_errors
 def rollback(ctx: click.Context, name: str, reason: str | None) -> None:
     """Restore the previous champion."""
-    from mltrack import promotion  # noqa: PLC0415
+    from mltrack import promotion
 
     event = promotion.rollback(_tracker(ctx), _settings(ctx), name, reason)
     click.echo(f"rolled back {name}: champion v{event.previous} -> v{event.version}")
@@ -413,7 +413,7 @@ def rollback(ctx: click.Context, name: str, reason: str | None) -> None:
 @domain_errors
 def history(ctx: click.Context, name: str, as_json: bool) -> None:
     """Which version was champion when (oldest first)."""
-    from mltrack import promotion  # noqa: PLC0415
+    from mltrack import promotion
 
     intervals = promotion.champion_history(_tracker(ctx), name)
     if as_json:
@@ -433,7 +433,7 @@ def history(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.pass_context
 def audit(ctx: click.Context, model: str | None, as_json: bool) -> None:
     """Show the local append-only audit log of decisions."""
-    from mltrack.audit import AuditLog  # noqa: PLC0415
+    from mltrack.audit import AuditLog
 
     records = AuditLog(_settings(ctx).audit_log_path).read(model)
     if as_json:
@@ -465,7 +465,7 @@ def leaderboard(ctx: click.Context, experiment: str, metric: str, limit: int,
     Example:
       mltrack leaderboard breast-cancer --metric val_accuracy --limit 5
     """
-    from mltrack import reporting  # noqa: PLC0415
+    from mltrack import reporting
 
     rows = reporting.leaderboard(_tracker(ctx), experiment, metric, limit)
     if as_json:
@@ -490,7 +490,7 @@ def leaderboard(ctx: click.Context, experiment: str, metric: str, limit: int,
 @domain_errors
 def report(ctx: click.Context, experiment: str | None, output: Path, metric: str) -> None:
     """Write an HTML report with plots of the runs and their metric curves."""
-    from mltrack import reporting  # noqa: PLC0415
+    from mltrack import reporting
 
     name = experiment or _settings(ctx).experiment
     page = reporting.html_report(_tracker(ctx), name, metric)

@@ -25,11 +25,11 @@ class GateConfig(BaseModel):
     primary_metric: MetricName = "f1"
     # Absolute floors on the held-out set, e.g. {"f1": 0.9}.
     min_metrics: dict[MetricName, float] = Field(
-        default_factory=lambda: {"accuracy": 0.85, "f1": 0.85}
+        default_factory=lambda: {"accuracy": 0.85, "f1": 0.85}  # type: ignore[arg-type]
     )
     # Largest allowed drop versus the current champion (absolute), e.g. {"f1": 0.02}.
     max_regression: dict[MetricName, float] = Field(
-        default_factory=lambda: {"accuracy": 0.02, "f1": 0.02}
+        default_factory=lambda: {"accuracy": 0.02, "f1": 0.02}  # type: ignore[arg-type]
     )
     # p95 of single-row predict latency must stay under this budget.
     latency_budget_ms: float = Field(default=100.0, gt=0)

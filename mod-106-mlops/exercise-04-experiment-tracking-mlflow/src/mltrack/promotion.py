@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import mlflow
+from mlflow.data.pandas_dataset import from_pandas
 
 from mltrack import history as hist
 from mltrack.adapters.mlflow_server import Tracker
@@ -104,7 +105,7 @@ def promote(tracker: Tracker, settings: Settings, name: str, candidate: str,
         "mltrack.model": name, "mltrack.candidate": candidate,
         "mltrack.champion": previous or "none", "mltrack.by": by,
     }) as run:
-        mlflow.log_input(mlflow.data.from_pandas(holdout.frame(), source=dataset_source(),
+        mlflow.log_input(from_pandas(holdout.frame(), source=dataset_source(),
                                                  targets=TARGET, name="breast-cancer-holdout"),
                          context="evaluation")
         mlflow.log_params({"candidate_version": candidate,

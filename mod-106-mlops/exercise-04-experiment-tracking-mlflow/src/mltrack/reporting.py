@@ -74,13 +74,14 @@ def html_report(tracker: Tracker, experiment: str, metric: str = "val_f1",
         f"<td>{html.escape(', '.join(f'{k}={v}' for k, v in sorted(r.params.items())))}</td>"
         f"<td>{r.started}</td></tr>" for r in rows)
     title = f"mltrack report: {html.escape(experiment)}"
+    generated = datetime.now(UTC).isoformat(timespec="seconds")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px}}</style></head>
 <body><h1>{title}</h1>
 <p>Tracking server: <code>{html.escape(tracker.uri)}</code>; {len(rows)} finished runs
-with <code>{html.escape(metric)}</code>; generated {datetime.now(UTC).isoformat(timespec="seconds")}.</p>
+with <code>{html.escape(metric)}</code>; generated {generated}.</p>
 <h2>{html.escape(metric)} per run</h2><img alt="metric per run" src="data:image/png;base64,{bar}">
 <h2>Learning curves (top {len(series)})</h2>
 <img alt="validation loss curves" src="data:image/png;base64,{lines}">

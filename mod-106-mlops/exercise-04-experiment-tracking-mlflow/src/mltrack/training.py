@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 from mlflow.data.code_dataset_source import CodeDatasetSource
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.entities import Metric
 from mlflow.models import infer_signature
 from sklearn.linear_model import SGDClassifier
@@ -157,9 +158,9 @@ def fit_sklearn(ds: Dataset, params: SklearnParams) -> tuple[Pipeline, dict[str,
 
 def fit_torch(ds: Dataset, params: TorchParams) -> tuple[Any, dict[str, list[float]]]:
     """Full-batch-per-epoch minibatch training of TinyMLP on CPU (or CUDA if present)."""
-    import torch  # noqa: PLC0415 - heavy import only when the torch path runs
+    import torch
 
-    from mltrack.models import TinyMLP  # noqa: PLC0415
+    from mltrack.models import TinyMLP
 
     torch.manual_seed(params.seed)
     x = ds.train.features.to_numpy(dtype=np.float32)
@@ -193,7 +194,7 @@ def fit_torch(ds: Dataset, params: TorchParams) -> tuple[Any, dict[str, list[flo
 
 
 def _torch_predict(model: Any) -> Any:
-    import torch  # noqa: PLC0415
+    import torch
 
     def predict(frame: pd.DataFrame) -> np.ndarray:
         with torch.no_grad():
@@ -208,7 +209,7 @@ def _torch_predict(model: Any) -> Any:
 
 def _dataset(split: Split, drop: Sequence[str]) -> Any:
     name = f"breast-cancer-{split.name}" + (f"-minus-{len(drop)}" if drop else "")
-    return mlflow.data.from_pandas(split.frame(), source=dataset_source(), targets=TARGET,
+    return from_pandas(split.frame(), source=dataset_source(), targets=TARGET,
                                    name=name)
 
 
@@ -288,7 +289,7 @@ def train_sklearn(tracker: Tracker, experiment: str, params: SklearnParams, *,
 def train_torch(tracker: Tracker, experiment: str, params: TorchParams, *,
                 register_as: str | None = None, run_name: str | None = None) -> TrainResult:
     """Train and log the small PyTorch model; optionally register it as the challenger."""
-    import torch  # noqa: PLC0415
+    import torch
 
     ds = load_dataset()
     tracker.ensure_experiment(experiment)

@@ -8,6 +8,7 @@ MLflow's error codes into mltrack's domain errors.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -137,7 +138,7 @@ class Tracker:
         calls = 0
         for start in range(0, len(metrics), BATCH_LIMIT):
             chunk = metrics[start:start + BATCH_LIMIT]
-            self.call(lambda chunk=chunk: self.client.log_batch(run_id, metrics=chunk))
+            self.call(functools.partial(self.client.log_batch, run_id, metrics=chunk))
             calls += 1
         return calls
 
@@ -185,8 +186,8 @@ class Tracker:
 
     def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
         for key, value in tags.items():
-            self.call(lambda k=key, v=value: self.client.set_model_version_tag(
-                name, str(version), k, v))
+            self.call(functools.partial(self.client.set_model_version_tag, name, str(version),
+                                        key, value))
 
     def set_model_tag(self, name: str, key: str, value: str) -> None:
         self.call(lambda: self.client.set_registered_model_tag(name, key, value))

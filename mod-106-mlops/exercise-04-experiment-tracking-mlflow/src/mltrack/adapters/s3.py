@@ -4,14 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
-
-def s3_client(endpoint_url: str | None, access_key: str = "testing",
-              secret_key: str = "testing", region: str = "us-east-1") -> Any:
-    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region,
-                        aws_access_key_id=access_key, aws_secret_access_key=secret_key)
-
 
 def ensure_bucket(client: Any, bucket: str) -> None:
     existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}

@@ -26,7 +26,7 @@ from aiinfra_shared.testing.ports import tcp_ready
 from aiinfra_shared.testing.process import ServiceProcess, ServiceStartError
 from aiinfra_shared.testing.services import start_moto_server, start_postgres
 
-from mltrack.adapters.s3 import ensure_bucket, s3_client
+from mltrack.adapters.s3 import ensure_bucket
 from mltrack.config import ServerSettings
 from mltrack.errors import ConflictError, TrackingUnavailableError
 
@@ -55,11 +55,16 @@ def mlflow_server_command(backend_store_uri: str, artifacts_destination: str, ho
 def start_mlflow_server(backend_store_uri: str, artifacts_destination: str, host: str,
                         port: int, env: dict[str, str], log_path: Path, workers: int = 1,
                         timeout: float = 240.0) -> ServiceProcess:
-    """Start the tracking server and wait for GET /health."""
+    """Start the tracking server and wait for GET /health.
+
+    The server's background job runner (GenAI scorers; 8 extra processes) is switched off:
+    tracking and the registry do not use it, and on a small machine it doubles start-up time.
+    """
     process = ServiceProcess(
         "mlflow-server",
         mlflow_server_command(backend_store_uri, artifacts_destination, host, port, workers),
-        log_path, env=env, ready_http=f"http://{host}:{port}/health", timeout=timeout,
+        log_path, env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **env},
+        ready_http=f"http://{host}:{port}/health", timeout=timeout,
     )
     return process.start()
 
