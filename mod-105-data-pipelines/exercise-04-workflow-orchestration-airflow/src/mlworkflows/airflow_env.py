@@ -30,6 +30,9 @@ def airflow_environment(airflow_home: Path, dags_folder: Path,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        # generous on a busy 2-core machine; the files themselves parse in well under 2 s
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+        "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "180",
     }
     if mlworkflows_home is not None:
         env["MLWORKFLOWS_HOME"] = str(mlworkflows_home)

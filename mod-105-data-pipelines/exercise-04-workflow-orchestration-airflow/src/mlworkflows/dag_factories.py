@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Asset, Param, get_current_context, task
@@ -27,16 +26,15 @@ from airflow.sdk.definitions.callback import AsyncCallback
 from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 from airflow.sdk.exceptions import AirflowFailException
 
-from mlworkflows import drift as drift_mod
-from mlworkflows import gate as gate_mod
-from mlworkflows import inference, training
 from mlworkflows.callbacks import on_deadline_missed, on_task_failure
 from mlworkflows.config import Settings
 from mlworkflows.model_config import ModelConfig
-from mlworkflows.registry import ModelRegistry
 from mlworkflows.sensors import NewFileSensor, matching_files
-from mlworkflows.validation import validate_file
 from mlworkflows.workspace import Workspace
+
+# pandas, scikit-learn, pandera and joblib are imported inside the task bodies: the
+# dag-processor re-parses these files every few seconds, and heavy top-level imports are the
+# usual reason DAG files hit `dagbag_import_timeout` (see `make bench` for the parse time).
 
 START = datetime(2026, 1, 1)
 DATA_DAG_ID = "mlw_data"
@@ -94,6 +92,8 @@ def build_data_dag(settings: Settings) -> DAG:
 
         @task
         def validate(path: str) -> dict[str, Any]:
+            from mlworkflows.validation import validate_file
+
             report = validate_file(Path(path))
             return {**report.to_dict(), "summary": report.summary()}
 
@@ -114,6 +114,8 @@ def build_data_dag(settings: Settings) -> DAG:
 
         @task
         def quarantine(path: str, report: dict[str, Any]) -> None:
+            import pandas as pd
+
             ws.ensure()
             source = Path(path)
             target = ws.quarantine / source.name
@@ -136,7 +138,6 @@ def build_data_dag(settings: Settings) -> DAG:
 
 def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
     ws = Workspace(settings.resolved_home())
-    registry = ModelRegistry(ws.registry)
     asset = model_asset(config)
     with DAG(
         config.training_dag_id,
@@ -152,6 +153,8 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
 
         @task
         def prepare_features() -> dict[str, Any]:
+            from mlworkflows import training
+
             if not ws.validated.exists():
                 raise AirflowFailException(
                     f"no validated data at {ws.validated}: run {DATA_DAG_ID} first")
@@ -176,6 +179,8 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
 
             @task(map_index_template="{{ trial_label }}")
             def train_trial(spec: dict[str, Any], features: dict[str, Any]) -> dict[str, Any]:
+                from mlworkflows import training
+
                 get_current_context()["trial_label"] = f"trial {spec['index']}: {spec['params']}"  # type: ignore[typeddict-unknown-key]
                 return training.run_trial(config, spec["index"], spec["params"], features,
                                           Path(features["run_dir"]))
@@ -184,6 +189,8 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
 
         @task
         def select_best(results: list[dict[str, Any]]) -> dict[str, Any]:
+            from mlworkflows import training
+
             # index by length: iterating a lazy XCom sequence probes one past the end (404 log)
             collected = [results[i] for i in range(len(results))]
             return training.select_best(collected, config.primary_metric)
@@ -193,6 +200,10 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
             """Re-score the candidate and the production model on the same holdout."""
             import joblib
 
+            from mlworkflows import training
+            from mlworkflows.registry import ModelRegistry
+
+            registry = ModelRegistry(ws.registry)
             candidate = training.evaluate_model(joblib.load(best["model_path"]),
                                                 Path(features["test_path"]))
             production = None
@@ -205,6 +216,8 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
 
         @task
         def quality_gate(evaluation: dict[str, Any]) -> dict[str, Any]:
+            from mlworkflows import gate as gate_mod
+
             decision = gate_mod.evaluate_gate(config, evaluation["candidate"],
                                               evaluation["production"])
             return decision.to_dict()
@@ -216,8 +229,10 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
         @task
         def register(best: dict[str, Any], decision: dict[str, Any],
                      features: dict[str, Any], params: dict[str, Any] | None = None) -> int:
+            from mlworkflows.registry import ModelRegistry
+
             dag_id, run_id = _run_ids()
-            version = registry.register(config.name, Path(best["model_path"]), {
+            version = ModelRegistry(ws.registry).register(config.name, Path(best["model_path"]), {
                 "metrics": decision["candidate"], "params": best["params"],
                 "model_type": config.model_type, "run_id": run_id, "dag_id": dag_id,
                 "reason": (params or {}).get("reason", "scheduled")})
@@ -226,7 +241,10 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
 
         @task(outlets=[asset])
         def deploy(version: int, **context: Any) -> dict[str, Any]:
-            pointer = registry.deploy(config.name, version, reason="passed quality gate")
+            from mlworkflows.registry import ModelRegistry
+
+            pointer = ModelRegistry(ws.registry).deploy(config.name, version,
+                                                        reason="passed quality gate")
             context["outlet_events"][asset].extra = {"version": version}
             return pointer
 
@@ -274,7 +292,6 @@ def _kubernetes_trials(config: ModelConfig, features: Any, specs: Any) -> _KubeT
 
 def build_inference_dag(settings: Settings, config: ModelConfig) -> DAG:
     ws = Workspace(settings.resolved_home())
-    registry = ModelRegistry(ws.registry)
     with DAG(
         config.inference_dag_id,
         description=f"Score the current batch with the newly deployed {config.name}",
@@ -284,12 +301,15 @@ def build_inference_dag(settings: Settings, config: ModelConfig) -> DAG:
 
         @task
         def score_batch() -> dict[str, Any]:
+            from mlworkflows import inference
+            from mlworkflows.registry import ModelRegistry
+
             batch = ws.batches if ws.batches.exists() else ws.validated
             if not batch.exists():
                 raise AirflowFailException(f"nothing to score: neither {ws.batches} nor "
                                            f"{ws.validated} exists")
             _, run_id = _run_ids()
-            return inference.score_batch(registry, config.name, batch,
+            return inference.score_batch(ModelRegistry(ws.registry), config.name, batch,
                                          ws.predictions / config.name, run_id)
 
         score_batch()
@@ -301,7 +321,6 @@ def build_inference_dag(settings: Settings, config: ModelConfig) -> DAG:
 
 def build_monitoring_dag(settings: Settings, config: ModelConfig) -> DAG:
     ws = Workspace(settings.resolved_home())
-    registry = ModelRegistry(ws.registry)
     with DAG(
         config.monitoring_dag_id,
         description=f"Drift of recent data vs the training reference of {config.name}",
@@ -311,7 +330,12 @@ def build_monitoring_dag(settings: Settings, config: ModelConfig) -> DAG:
 
         @task
         def compute_drift() -> dict[str, Any]:
-            pointer = registry.production(config.name)
+            import pandas as pd
+
+            from mlworkflows import drift as drift_mod
+            from mlworkflows.registry import ModelRegistry
+
+            pointer = ModelRegistry(ws.registry).production(config.name)
             if pointer is None:
                 raise AirflowFailException(f"no production model for {config.name} yet")
             reference = Path(pointer["model_path"]).parent / "reference.csv"
