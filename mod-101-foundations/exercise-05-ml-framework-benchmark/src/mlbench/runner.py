@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,6 +77,14 @@ def run_group(framework: str, threads: int, device: Device, jobs: list[Job],
                                     env=worker_env(threads), stdin=subprocess.DEVNULL)
             assert proc.stdout is not None
             unavailable: str | None = None
+            timed_out = threading.Event()
+
+            def watchdog() -> None:  # a hung framework must not hang the whole run
+                timed_out.set()
+                proc.kill()
+
+            timer = threading.Timer(timeout_s, watchdog)
+            timer.start()
             try:
                 for line in proc.stdout:
                     try:
@@ -86,8 +95,9 @@ def run_group(framework: str, threads: int, device: Device, jobs: list[Job],
                         record(Result.model_validate(msg["result"]))
                     elif msg.get("event") == "unavailable":
                         unavailable = str(msg.get("reason"))
-                rc = proc.wait(timeout=timeout_s)
+                rc = proc.wait()
             finally:
+                timer.cancel()
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
@@ -97,6 +107,9 @@ def run_group(framework: str, threads: int, device: Device, jobs: list[Job],
                 continue
             if unavailable:
                 record(_skip(job, unavailable))
+            elif timed_out.is_set():
+                record(_error(job, f"{framework} worker killed after the {timeout_s:g} s "
+                                   "timeout (worker_timeout_s)"))
             else:
                 record(_error(job, f"{framework} worker exited with code {rc} before this "
                                    f"job finished: {_stderr_tail(err_path)}"))

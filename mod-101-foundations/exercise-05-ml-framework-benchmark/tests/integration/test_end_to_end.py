@@ -135,3 +135,15 @@ def test_crashing_worker_is_an_error_not_a_crash_of_the_run(tmp_path: Path) -> N
     assert {r.status for r in results} == {"error"}
     assert all("exited with code 3" in (r.reason or "") and "segfault-ish" in (r.reason or "")
                for r in results)
+
+
+def test_hung_worker_is_killed_after_the_timeout(tmp_path: Path) -> None:
+    env = _fake_framework(tmp_path, "import time\ntime.sleep(600)\n")
+    env["MLBENCH_WORKER_TIMEOUT_S"] = "3"
+    out = tmp_path / "out"
+    proc = run_cli("run", "--frameworks", "jax", "--models", "cnn", "--size", "tiny",
+                   "--batch-sizes", "1", "--mode", "infer", "--out", str(out), env=env,
+                   timeout=120)
+    assert proc.returncode == 1
+    (r,) = load(out / "results.json").results
+    assert r.status == "error" and "killed after the 3 s timeout" in (r.reason or "")
