@@ -95,6 +95,7 @@ class RagSystem:
                  settings: RetrievalSettings | None = None) -> Retrieval:
         name = collection or self.settings.collection
         question = self.check_query(question)
+        self.store.collection(name)  # a missing collection fails before any model loads
         started = time.perf_counter()
         result = self.retriever(name).retrieve(question, k=k, filters=filters, settings=settings)
         self.metrics.retrieval_latency.labels(name).observe(time.perf_counter() - started)

@@ -253,11 +253,8 @@ class Retriever:
     def _mmr(self, qvec: npt.NDArray[np.float32], ranked: list[Hit], vec_hits: list[Hit],
              vec_matrix: npt.NDArray[np.float32], k: int, s: RetrievalSettings) -> list[Hit]:
         known = {h.id: vec_matrix[i] for i, h in enumerate(vec_hits)}
-        missing = [h for h in ranked if h.id not in known]
-        if missing:  # BM25-only candidates: embed their text to compare with the rest
-            for hit, vec in zip(missing, self.embedder.embed([h.text for h in missing]),
-                                strict=True):
-                known[hit.id] = vec
+        missing = [h.id for h in ranked if h.id not in known]
+        known.update(self.store.embeddings(self.collection, missing))  # BM25-only candidates
         matrix = np.stack([known[h.id] for h in ranked]).astype(np.float32)
         order = mmr_select(qvec, matrix, k, s.mmr_lambda, relevance=[h.score for h in ranked])
         return [ranked[i] for i in order]

@@ -139,6 +139,17 @@ class ChromaStore:
                 return out
             offset += _PAGE
 
+    def embeddings(self, name: str, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id (MMR compares BM25-only candidates without re-embedding)."""
+        if not ids:
+            return {}
+        page = self.collection(name).get(ids=ids, include=["embeddings"])
+        vectors = page["embeddings"]
+        if vectors is None:
+            return {}
+        return {i: np.asarray(v, dtype=np.float32)
+                for i, v in zip(page["ids"], vectors, strict=True)}
+
     def query(self, name: str, vector: np.ndarray, n: int,
               where: dict[str, Any] | None = None) -> tuple[list[Hit], np.ndarray]:
         """Nearest chunks by cosine similarity, with their embeddings (MMR needs them)."""

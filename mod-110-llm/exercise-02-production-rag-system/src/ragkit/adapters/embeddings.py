@@ -55,7 +55,9 @@ def default_model_path() -> str:
 def _load_sentence_transformer(path: str, device: str) -> Any:
     """Loading takes ~15 s on 2 cores: cache per process so the service and tests load once."""
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     try:
         return SentenceTransformer(path, device=device, local_files_only=True)
     except (OSError, ValueError) as exc:

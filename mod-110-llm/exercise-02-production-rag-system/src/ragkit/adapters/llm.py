@@ -45,7 +45,9 @@ def default_local_model() -> tuple[str, str]:
 def load_local_model(path: str, gguf_file: str | None, device: str) -> tuple[Any, Any]:
     """Load once per process (SmolLM2 from GGUF takes ~25 s on 2 cores)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # stdout/stderr stay clean for --json and logs
     kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, **kwargs)
