@@ -57,9 +57,9 @@ def test_architecture_page_has_diagram_and_env_table() -> None:
     assert "HPA 2-5 replicas" in text
 
 
-GOOD_DOCKERFILE = """FROM python:3.12.8-slim AS build
+GOOD_DOCKERFILE = """FROM python:3.11.11-slim AS build
 RUN echo build
-FROM python:3.12.8-slim
+FROM python:3.11.11-slim
 USER 10001
 HEALTHCHECK --interval=5s \\
   CMD ["python", "-c", "print(1)"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,27 @@ def test_render_contains_the_standard_files(name: str) -> None:
     assert f'TEMPLATE_VERSION = "{template.version}"' in init
     for path in ("k8s/deployment.yaml", "k8s/hpa.yaml", "docker-compose.yml"):
         assert yaml.safe_load(files[path])  # valid YAML after rendering
+
+
+def _shared_pins() -> dict[str, str]:
+    """The platform's heavy-dependency pins (shared/constraints.txt), by package name."""
+    text = (Path(__file__).parents[4] / "shared" / "constraints.txt").read_text()
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return dict(line.split("==") for line in lines if line)
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_defaults_to_python_311_with_the_shared_pins(name: str) -> None:
+    template = get_template(name)
+    files = render_files(template, validate_answers(template, {"project_name": "demo-svc"}))
+    assert files[".python-version"].strip() == "3.11"
+    assert files["Dockerfile"].startswith("# syntax") and "FROM python:3.11." in files["Dockerfile"]
+    pyproject = tomllib.loads(files["pyproject.toml"])
+    assert pyproject["project"]["requires-python"] == ">=3.11"
+    pins = _shared_pins()
+    constraints = pyproject["tool"]["uv"]["constraint-dependencies"]
+    assert constraints and all(c in {f"{n}=={v}" for n, v in pins.items()} for c in constraints)
+    assert f"scipy=={pins['scipy']}" in constraints
 
 
 def test_answers_reach_the_files() -> None:

@@ -44,21 +44,11 @@ def find_uv() -> str:
 def subprocess_env() -> dict[str, str]:
     """Environment for running uv on a generated project.
 
-    Drops the caller's virtualenv (the project has its own). When Pythons come from pyenv,
-    its shims only run the globally selected version, so a project pinned to another
-    version (`.python-version`) could not find its interpreter: list every installed one.
+    Drops the caller's virtualenv (the project has its own): uv would otherwise warn about,
+    or sync into, mlscaffold's venv instead of the project's `.venv`.
     """
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}}
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        proc = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True,
-                              check=False)
-        selected = [v for v in env.get("PYENV_VERSION", "").split(":") if v]
-        versions = [v for v in proc.stdout.split() if v and v[0].isdigit()]
-        if versions:
-            env["PYENV_VERSION"] = ":".join(dict.fromkeys([*selected, *versions]))
-    return env
+    return {k: v for k, v in os.environ.items()
+            if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}}
 
 
 def export_app_schema(project: Path, package: str, timeout: float = 600.0) -> dict[str, Any]:
