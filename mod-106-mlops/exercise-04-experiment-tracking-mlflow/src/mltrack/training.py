@@ -157,7 +157,7 @@ def fit_sklearn(ds: Dataset, params: SklearnParams) -> tuple[Pipeline, dict[str,
 
 
 def fit_torch(ds: Dataset, params: TorchParams) -> tuple[Any, dict[str, list[float]]]:
-    """Full-batch-per-epoch minibatch training of TinyMLP on CPU (or CUDA if present)."""
+    """Mini-batch training of TinyMLP on CPU (the model is tiny; a GPU would not help)."""
     import torch
 
     from mltrack.models import TinyMLP

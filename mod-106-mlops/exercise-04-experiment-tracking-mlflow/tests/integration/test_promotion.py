@@ -35,7 +35,7 @@ def test_gate_blocks_worse_passes_better_rollback_and_history(
 
     first = runner.invoke(cli, ["promote", name, "--candidate", "1", "--json"], env=cli_env)
     assert first.exit_code == 0, first.output
-    assert json.loads(first.output)["decision"] == "promoted"
+    assert json.loads(first.stdout)["decision"] == "promoted"
     assert _champion(tracker, name) == "1"
 
     worse = runner.invoke(cli, ["promote", name, "--candidate", "2"], env=cli_env)
@@ -67,7 +67,7 @@ def test_gate_blocks_worse_passes_better_rollback_and_history(
     by_version = mlflow.pyfunc.load_model(f"models:/{name}/3").predict(holdout)
     assert np.array_equal(by_alias, by_version)
     predicted = runner.invoke(cli, ["predict", name, "--rows", "3", "--json"], env=cli_env)
-    assert predicted.exit_code == 0 and json.loads(predicted.output)["version"] == "3"
+    assert predicted.exit_code == 0 and json.loads(predicted.stdout)["version"] == "3"
 
     back = runner.invoke(cli, ["rollback", name, "--reason", "incident 42"], env=cli_env)
     assert back.exit_code == 0, back.output
@@ -77,7 +77,7 @@ def test_gate_blocks_worse_passes_better_rollback_and_history(
     assert _champion(tracker, name) == "1"
 
     hist = runner.invoke(cli, ["history", name, "--json"], env=cli_env)
-    intervals = json.loads(hist.output)
+    intervals = json.loads(hist.stdout)
     assert [(i["version"], i["action"]) for i in intervals] == [
         ("1", "promote"), ("3", "promote"), ("1", "rollback")]
     assert intervals[0]["until"] == intervals[1]["since"]

@@ -1,0 +1,43 @@
+"""The production deployment files stay consistent with what `mltrack server up` runs."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def _docs(name: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all((DEPLOY / "k8s" / name).read_text()) if d]
+
+
+def test_kustomization_lists_every_manifest() -> None:
+    listed = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text())["resources"]
+    present = {p.name for p in (DEPLOY / "k8s").glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(listed) == present
+
+
+def test_deployment_runs_mlflow_with_sql_backend_proxied_s3_and_health_probes() -> None:
+    docs = {d["kind"]: d for d in _docs("mlflow.yaml")}
+    container = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    args = " ".join(container["args"])
+    assert args.startswith("server") and "--serve-artifacts" in args
+    assert "--backend-store-uri=$(BACKEND_STORE_URI)" in args
+    assert "--artifacts-destination=$(ARTIFACTS_DESTINATION)" in args
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert docs["ConfigMap"]["data"]["ARTIFACTS_DESTINATION"].startswith("s3://")
+    assert docs["Service"]["spec"]["ports"][0]["targetPort"] == "http"
+    secret = _docs("secret.yaml")[0]
+    assert secret["stringData"]["BACKEND_STORE_URI"].startswith("postgresql+psycopg2://")
+    assert {r["secretRef"]["name"] for r in container["envFrom"] if "secretRef" in r} == {
+        secret["metadata"]["name"]}
+
+
+def test_compose_wires_postgres_and_s3_into_mlflow() -> None:
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    mlflow = compose["services"]["mlflow"]
+    assert "postgresql+psycopg2://" in mlflow["command"]
+    assert "--artifacts-destination s3://mlflow/artifacts" in mlflow["command"]
+    assert set(mlflow["depends_on"]) == {"postgres", "create-bucket"}
+    assert "MLFLOW_S3_ENDPOINT_URL" in mlflow["environment"]
