@@ -8,6 +8,8 @@ SHELL := /bin/bash
 EX ?=
 SUBMISSION ?=
 PKG ?=
+# Bytecode caches matter: without them each test process recompiles torch & co. from source.
+unexport PYTHONDONTWRITEBYTECODE
 AIINFRA = uv run --project shared --locked --quiet aiinfra
 EX_DIR = $(if $(EX),$(shell $(AIINFRA) resolve "$(EX)" 2>/dev/null),)
 
