@@ -89,6 +89,8 @@ class Settings(ExerciseSettings):
     # torch intra-op threads (0 = torch default): 1 keeps single-query embedding fast on small
     # shared hosts; raise it for bulk ingestion on big ones.
     torch_threads: int = Field(default=1, ge=0)
+    # whole documents are embedded + upserted together in batches of about this many chunks
+    ingest_batch_chunks: int = Field(default=256, ge=1, le=100_000)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -6,8 +6,10 @@ itself is the manifest (no side file to drift out of sync):
   - new or changed document -> chunked, embedded, upserted, THEN its stale chunks deleted;
   - document gone from the folder (or now unreadable) -> its chunks deleted.
 Chunk ids are deterministic, so an interrupted run simply resumes: rerunning converges to the
-same index as an uninterrupted one. A document's new chunks are written in one upsert before
-its old ones go, so a query never sees a document with no chunks mid-update.
+same index as an uninterrupted one. Documents are embedded and upserted in batches of about
+`batch_chunks` chunks (per-call overhead dominates otherwise), always whole documents, and a
+document's new chunks are written before its old ones go, so a query never sees a document
+with no chunks mid-update.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ragkit.adapters.chroma import ChromaStore
 from ragkit.adapters.embeddings import Embedder
 from ragkit.config import ChunkingSettings
 from ragkit.documents import (
+    Chunk,
     DocumentError,
     chunk_document,
     chunking_fingerprint,
@@ -76,7 +79,8 @@ def _existing_by_source(store: ChromaStore, collection: str) -> dict[str, _Index
 def ingest_folder(folder: Path, store: ChromaStore, embedder: Embedder, collection: str,
                   chunking: ChunkingSettings,
                   progress: Callable[[int], None] | None = None,
-                  on_total: Callable[[int], None] | None = None) -> IngestReport:
+                  on_total: Callable[[int], None] | None = None,
+                  batch_chunks: int = 256) -> IngestReport:
     """Make `collection` mirror `folder`; see the module docstring for the rules."""
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: not a directory")
@@ -90,6 +94,26 @@ def ingest_folder(folder: Path, store: ChromaStore, embedder: Embedder, collecti
         on_total(len(files))
     seen: set[str] = set()
     tokenizer = embedder.tokenizer() if chunking.strategy == "token" else None
+    pending: list[tuple[str, bool, list[Chunk]]] = []
+
+    def flush() -> None:
+        """Embed and upsert whole documents together, then drop their stale chunks."""
+        chunks = [c for _, _, doc_chunks in pending for c in doc_chunks]
+        if chunks:
+            store.upsert(collection, chunks, embedder.embed([c.text for c in chunks]))
+            report.chunks_embedded += len(chunks)
+        for source, is_update, doc_chunks in pending:
+            if is_update:
+                stale = sorted(existing[source].ids - {c.id for c in doc_chunks})
+                store.delete_ids(collection, stale)
+                report.chunks_deleted += len(stale)
+                report.updated.append(source)
+            else:
+                report.added.append(source)
+            if progress:
+                progress(1)
+        pending.clear()
+
     for path in files:
         source = path.relative_to(folder).as_posix()
         seen.add(source)
@@ -112,19 +136,10 @@ def ingest_folder(folder: Path, store: ChromaStore, embedder: Embedder, collecti
             if progress:
                 progress(1)
             continue
-        chunks = chunk_document(doc, chunking, tokenizer)
-        vectors = embedder.embed([c.text for c in chunks])
-        store.upsert(collection, chunks, vectors)
-        report.chunks_embedded += len(chunks)
-        if old is not None:
-            stale = sorted(old.ids - {c.id for c in chunks})
-            store.delete_ids(collection, stale)
-            report.chunks_deleted += len(stale)
-            report.updated.append(source)
-        else:
-            report.added.append(source)
-        if progress:
-            progress(1)
+        pending.append((source, old is not None, chunk_document(doc, chunking, tokenizer)))
+        if sum(len(c) for _, _, c in pending) >= batch_chunks:
+            flush()
+    flush()
     for source in sorted(set(existing) - seen):
         store.delete_ids(collection, sorted(existing[source].ids))
         report.chunks_deleted += len(existing[source].ids)

@@ -74,7 +74,8 @@ class RagSystem:
                on_total: Callable[[int], None] | None = None) -> IngestReport:
         name = collection or self.settings.collection
         report = ingest_folder(folder, self.store, self.embedder, name, self.settings.chunking,
-                               progress=progress, on_total=on_total)
+                               progress=progress, on_total=on_total,
+                               batch_chunks=self.settings.ingest_batch_chunks)
         self.metrics.ingested_chunks.labels(name).inc(report.chunks_embedded)
         if name in self._retrievers:
             self._retrievers[name].invalidate()

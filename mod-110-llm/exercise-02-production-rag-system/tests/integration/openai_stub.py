@@ -21,7 +21,7 @@ REQUESTS: list[dict[str, Any]] = []
 def _vector(text: str, dim: int = 64) -> list[float]:
     vec = [0.0] * dim
     for word in re.findall(r"[a-z0-9]+", text.lower()):
-        vec[int(hashlib.md5(word.encode()).hexdigest(), 16) % dim] += 1.0
+        vec[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dim] += 1.0
     return vec
 
 

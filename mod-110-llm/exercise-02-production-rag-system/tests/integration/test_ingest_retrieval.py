@@ -113,14 +113,16 @@ def test_interrupted_ingest_resumes_to_the_same_index(make_settings, embedder,
     clean.ingest(folder)
     expected = _snapshot(clean)
 
-    broken = RagSystem(make_settings(data_dir=tmp_path / "broken"),
+    # one document per batch here (the clean run above used one batch for all five)
+    broken = RagSystem(make_settings(data_dir=tmp_path / "broken", ingest_batch_chunks=1),
                        embedder=_FailingEmbedder(embedder, fail_at=3))
     with pytest.raises(KeyboardInterrupt):
         broken.ingest(folder)
     partial = _snapshot(broken)
     assert 0 < len(partial) < len(expected)  # two documents made it, the rest did not
     assert set(partial) <= set(expected)  # never a half-written document
-    resumed = RagSystem(make_settings(data_dir=tmp_path / "broken"), embedder=embedder)
+    resumed = RagSystem(make_settings(data_dir=tmp_path / "broken", ingest_batch_chunks=1),
+                        embedder=embedder)
     report = resumed.ingest(folder)
     assert len(report.unchanged) == 2 and len(report.added) == 3
     assert _snapshot(resumed) == expected

@@ -23,5 +23,5 @@ def test_defaults_file_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_invalid_values_name_the_field(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("retrieval:\n  mode: magic\n")
-    with pytest.raises(ConfigError, match="retrieval.mode"):
+    with pytest.raises(ConfigError, match=r"retrieval\.mode"):
         Settings.load(cfg)

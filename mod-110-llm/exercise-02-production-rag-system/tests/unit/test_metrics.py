@@ -83,6 +83,10 @@ def test_bundled_dataset_is_consistent() -> None:
     items = load_dataset(bundled.QA)
     assert len(items) >= 40
     assert any(not i.answerable for i in items)
+    from ragkit.documents import load_document
+
     for item in items:
         for source in item.sources:
-            assert (bundled.CORPUS / source).is_file(), source
+            doc = load_document(bundled.CORPUS / source, bundled.CORPUS)
+            text = " ".join(p.text for p in doc.pages)
+            assert item.evidence in text, (item.id, item.evidence)

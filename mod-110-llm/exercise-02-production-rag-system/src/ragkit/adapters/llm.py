@@ -47,7 +47,7 @@ def load_local_model(path: str, gguf_file: str | None, device: str) -> tuple[Any
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # stdout/stderr stay clean for --json and logs
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # clean --json output
     kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, **kwargs)
