@@ -4,7 +4,8 @@ Starts `llmserve serve` twice as real processes on loopback (max_num_seqs=16, th
 drives each with `llmserve.bench` (32 prompts, 32 output tokens each, ignore_eos), and
 writes benchmarks/results.json, benchmarks/bench.png and the README table.
 Environment: BENCH_MODEL (default smollm2), BENCH_NUM_PROMPTS, BENCH_MAX_TOKENS,
-BENCH_CPU_THREADS (default: torch's default).
+BENCH_CPU_THREADS (default 1: on this shared 2-core machine two torch threads spin-wait
+against other processes and made every step several times slower; measured, not assumed).
 """
 
 from __future__ import annotations
@@ -34,9 +35,8 @@ CONCURRENCY = 16
 def run_one(max_num_seqs: int, log_dir: Path) -> dict[str, Any]:
     port = free_port()
     env = {**os.environ, "LLMSERVE_MAX_NUM_SEQS": str(max_num_seqs),
-           "LLMSERVE_MAX_QUEUE_SIZE": "256"}
-    if os.environ.get("BENCH_CPU_THREADS"):
-        env["LLMSERVE_CPU_THREADS"] = os.environ["BENCH_CPU_THREADS"]
+           "LLMSERVE_MAX_QUEUE_SIZE": "256", "LLMSERVE_REQUEST_TIMEOUT_S": "3600",
+           "LLMSERVE_CPU_THREADS": os.environ.get("BENCH_CPU_THREADS", "1")}
     exe = str(Path(sys.executable).parent / "llmserve")
     with ServiceProcess(f"llmserve-{max_num_seqs}",
                         [exe, "serve", "--model", MODEL, "--port", str(port),
@@ -59,7 +59,7 @@ def run_one(max_num_seqs: int, log_dir: Path) -> dict[str, Any]:
 
 
 def _model_id(base: str) -> str:
-    import httpx  # noqa: PLC0415
+    import httpx
 
     return str(httpx.get(f"{base}/v1/models", timeout=10).json()["data"][0]["id"])
 
@@ -68,6 +68,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         batched = run_one(16, Path(tmp))
         single = run_one(1, Path(tmp))
+    for name, data in (("batched", batched), ("batch 1", single)):
+        if data["failed"]:
+            sys.exit(f"{name} run had {data['failed']} failed requests: {data['errors']}")
     ratio = batched["output_throughput"] / single["output_throughput"]
     results = {"model": MODEL, "concurrency": CONCURRENCY, "num_prompts": NUM_PROMPTS,
                "max_tokens": MAX_TOKENS, "cpu_count": os.cpu_count(),

@@ -84,7 +84,7 @@ def test_openai_upstream_engine_proxies(make_server: Callable[..., RunningServer
 @pytest.mark.slow
 def test_smollm2_answers_over_the_api(make_server: Callable[..., RunningServer]) -> None:
     server = make_server(model="smollm2", served_model_name=None, max_model_len=2048,
-                         cpu_threads=0)
+                         cpu_threads=1)
     client = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key="x", max_retries=0,
                            timeout=300)
     assert [m.id for m in client.models.list()] == ["SmolLM2-135M-Instruct"]
