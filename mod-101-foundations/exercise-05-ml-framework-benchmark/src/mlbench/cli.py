@@ -23,6 +23,8 @@ from mlbench.schema import FRAMEWORKS, SCENARIOS, Result
 from mlbench.suite import SuiteError, describe_models, expand, load_suite
 
 console = Console()
+if not console.is_terminal:  # logs and CI: keep one row per job instead of wrapping at 80
+    console = Console(width=160)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -159,19 +161,24 @@ def list_cmd(size: str, as_json: bool) -> None:
 
 def _results_table(results: list[Result]) -> Table:
     table = Table(title="mlbench results")
-    for col in ("job", "status", "params", "median ms", "p95 ms", "CV", "samples/s",
-                "peak RSS MiB", "note"):
-        table.add_column(col, overflow="fold")
+    for col in ("framework", "model", "mode", "batch", "dtype", "status", "median ms",
+                "p95 ms", "CV", "samples/s", "RSS MiB", "note"):
+        table.add_column(col, justify="right" if col in ("batch", "median ms", "p95 ms", "CV",
+                                                         "samples/s", "RSS MiB") else "left")
     for r in results:
         s = r.latency
+        j = r.job
         note = r.reason or ""
         if r.loss_first is not None and r.loss_last is not None:
             note = f"loss {r.loss_first:.3f}->{r.loss_last:.3f}"
         if r.scenario and r.scenario.get("target_met") is not None:
             note = f"QPS {r.scenario['target_qps']:.1f}: " + (
                 "met" if r.scenario["target_met"] else "NOT met")
+        if r.channels_last_applied:
+            note = ("channels_last " + note).strip()
         rss = r.memory.get("peak_rss_mb")
-        table.add_row(r.key, r.status, str(r.param_count or "-"),
+        mode = (j.scenario or j.mode) + ("" if j.jit else " (no jit)")
+        table.add_row(j.framework, j.model, mode, str(j.batch_size), j.dtype, r.status,
                       f"{s.median * 1e3:.3f}" if s else "-", f"{s.p95 * 1e3:.3f}" if s else "-",
                       f"{s.cv:.1%}" if s else "-",
                       f"{r.throughput:,.1f}" if r.throughput else "-",

@@ -131,3 +131,10 @@ def test_config_file_and_env_var(tmp_path: Path, results_factory: Factory,
                          ).exit_code == 1
     bad = runner.invoke(cli, ["--config", str(tmp_path / "none.yaml"), "list"])
     assert bad.exit_code == 3
+
+
+def test_python_dash_m_mlbench() -> None:
+    result = subprocess.run([sys.executable, "-m", "mlbench", "--version"], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0
+    assert __version__ in result.stdout
