@@ -102,6 +102,26 @@ def test_compare_a_run_with_itself_passes(e2e: tuple[Path, ResultsFile]) -> None
     assert data["regressions"] == 0 and len(data["rows"]) == 18
 
 
+
+@pytest.mark.parametrize(("scale", "expect_rc"), [(1.30, 1), (1.01, 0)])
+def test_compare_flags_injected_slowdown_on_real_results(
+        e2e: tuple[Path, ResultsFile], tmp_path: Path, scale: float, expect_rc: int) -> None:
+    out, doc = e2e
+    slowed = doc.model_copy(deep=True)
+    for r in slowed.results:
+        r.samples_s = [x * scale for x in r.samples_s]
+    new = tmp_path / "new.json"
+    new.write_text(slowed.model_dump_json())
+    proc = run_cli("compare", str(out / "results.json"), str(new), "--json")
+    assert proc.returncode == expect_rc, proc.stderr
+    data = json.loads(proc.stdout)
+    if expect_rc:
+        assert data["regressions"] >= 1
+        assert all(r["comparison"]["relative_change"] == pytest.approx(0.30)
+                   for r in data["rows"] if r["verdict"] == "regression")
+    else:
+        assert data["regressions"] == 0
+
 def _fake_framework(tmp_path: Path, body: str) -> dict[str, str]:
     """A `jax` package shadowing the real one, to break the worker in a controlled way."""
     pkg = tmp_path / "fake" / "jax"
