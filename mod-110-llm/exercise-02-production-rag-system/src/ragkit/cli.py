@@ -117,15 +117,18 @@ def ingest(ctx: click.Context, folder: Path | None, collection: str | None,
 
 def _render_answer(answer: Any) -> None:
     console = Console()
-    console.print(answer.text)
-    if answer.citations:
-        table = Table("n", "source", "section", "page", "score")
-        for c in answer.citations:
-            table.add_row(f"[{c['n']}]", str(c["source"]), str(c["section"] or ""),
-                          str(c["page"] or ""), f"{c['score']:.4f}")
-        console.print(table)
-    elif answer.abstained:
+    console.print(answer.text, markup=False)
+    if answer.abstained:
         console.print(f"(abstained: best similarity {answer.max_similarity:.3f})")
+        return
+    # Small models do not always write [n]: then show what they were given, labelled as such.
+    rows, title = ((answer.citations, "cited sources") if answer.citations
+                   else (answer.sources, "sources given to the model (none cited)"))
+    table = Table("n", "source", "section", "page", "score", title=title)
+    for c in rows:
+        table.add_row(f"[{c['n']}]", str(c["source"]), str(c["section"] or ""),
+                      str(c["page"] or ""), f"{c['score']:.4f}")
+    console.print(table)
 
 
 @cli.command()
