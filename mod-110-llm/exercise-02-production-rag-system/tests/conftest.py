@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiinfra_shared.models import build_tiny_llama
 
 from ragkit import bundled
 from ragkit.config import Settings
 
 # Words the tiny model can emit: mostly citation markers, one invalid ([9]), a few words.
-TINY_VOCAB = ["<unk>", "<pad>", "<s>", "</s>", "[1]", "[2]", "[3]", "[9]", "the", "runbook",
+TINY_VOCAB = ["[1]", "[2]", "[3]", "[9]", "the", "runbook",
               "says", "restart", "check", "port", "6432", "."]
 
 
@@ -31,26 +32,8 @@ def embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def tiny_llm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random 2-layer Llama + WordLevel tokenizer saved like any HF model (loads < 1 s)."""
-    import torch
-    from tokenizers import Tokenizer
-    from tokenizers.models import WordLevel
-    from tokenizers.pre_tokenizers import WhitespaceSplit
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    out = tmp_path_factory.mktemp("tiny-llm")
-    vocab = {word: i for i, word in enumerate(TINY_VOCAB)}
-    backend = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>",
-                                        pad_token="<pad>", bos_token="<s>", eos_token="</s>")
-    tokenizer.save_pretrained(out)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64,
-                         num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
-                         max_position_embeddings=4096, pad_token_id=1, bos_token_id=2,
-                         eos_token_id=3)
-    LlamaForCausalLM(config).save_pretrained(out)
-    return out
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llm"), TINY_VOCAB, hidden_size=32,
+                            num_heads=2, num_kv_heads=2, split_punctuation=False)
 
 
 @pytest.fixture

@@ -26,8 +26,10 @@ def test_tiny_local_model_returns_citations_that_exist(indexed) -> None:
         assert 1 <= citation["n"] <= len(answer.sources)
         assert citation["id"] == answer.sources[citation["n"] - 1]["id"]
         assert citation["id"] in ids
-    assert "[9]" not in answer.text  # 4 sources: [9] cannot be resolved and is stripped
-    assert 9 in answer.invalid_citations
+    # 4 sources: [9] cannot be resolved; when the random model emits it, it is stripped and
+    # reported (resolve_citations is unit-tested on fixed text in tests/unit/test_metrics.py)
+    assert "[9]" not in answer.text
+    assert all(not 1 <= n <= len(answer.sources) for n in answer.invalid_citations)
 
 
 def test_streaming_yields_tokens_then_the_same_answer(indexed) -> None:

