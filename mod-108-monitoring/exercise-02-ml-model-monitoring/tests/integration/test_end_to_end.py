@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,52 +60,65 @@ def test_drift_alert_reaches_the_webhook_and_scorecard_degrades(
                                         drift=2.0, label_noise=0.45, label_delay=0, seed=2,
                                         error_rate=0.2))
     assert drifted.errors > 50  # injected 503s
-    alerts = wait_for(lambda: firing(stack, "ModelFeatureDrift"), timeout=60)
-    assert {a["labels"]["feature"] for a in alerts} >= {"f0", "f1"}
-    assert all(a["labels"]["action"] == "retrain" for a in alerts)
-    wait_for(lambda: firing(stack, "ModelAccuracyDrop") and
-             firing(stack, "ModelHighErrorRate"), timeout=60)
+    # Keep the degraded traffic flowing while we wait: rate-based alerts (error ratio over a
+    # 30 s window) resolve once traffic stops, however slow the machine is to evaluate them.
+    stop = threading.Event()
+    background = threading.Thread(target=run_traffic, kwargs={
+        "config": TrafficConfig(service_url=stack.service_url, rate=20, drift=2.0,
+                                label_noise=0.45, label_delay=0, seed=3, error_rate=0.2),
+        "stop": stop.is_set}, daemon=True)
+    background.start()
+    try:
+        alerts = wait_for(lambda: firing(stack, "ModelFeatureDrift"), timeout=60)
+        assert {a["labels"]["feature"] for a in alerts} >= {"f0", "f1"}
+        assert all(a["labels"]["action"] == "retrain" for a in alerts)
+        wait_for(lambda: firing(stack, "ModelAccuracyDrop") and
+                 firing(stack, "ModelHighErrorRate"), timeout=60)
 
-    # --- Alertmanager got them, routed by severity to the receiver's two channels
-    wait_for(lambda: {"ModelFeatureDrift", "ModelAccuracyDrop"} <= {
-        a["labels"]["alertname"] for a in stack.alertmanager.alerts()}, timeout=30)
+        # --- Alertmanager got them, routed by severity to the receiver's two channels
+        wait_for(lambda: {"ModelFeatureDrift", "ModelAccuracyDrop"} <= {
+            a["labels"]["alertname"] for a in stack.alertmanager.alerts()}, timeout=30)
 
-    def received() -> dict[str, set[str]]:
-        entries = httpx.get(f"{stack.receiver_url}/alerts", timeout=5).json()
-        by_alert: dict[str, set[str]] = {}
-        for entry in entries:
-            if entry["status"] == "firing":
-                by_alert.setdefault(entry["labels"]["alertname"], set()).add(entry["channel"])
-        return by_alert
+        def received() -> dict[str, set[str]]:
+            entries = httpx.get(f"{stack.receiver_url}/alerts", timeout=5).json()
+            by_alert: dict[str, set[str]] = {}
+            for entry in entries:
+                if entry["status"] == "firing":
+                    by_alert.setdefault(entry["labels"]["alertname"], set()).add(entry["channel"])
+            return by_alert
 
-    got = wait_for(lambda: (lambda r: r if {"ModelFeatureDrift", "ModelAccuracyDrop",
-                                            "ModelHighErrorRate"} <= set(r) else None)(
-        received()), timeout=45)
-    assert got["ModelFeatureDrift"] == {"ticket"}  # warning
-    assert got["ModelAccuracyDrop"] == {"page"}  # critical
-    assert got["ModelHighErrorRate"] == {"page"}
-    requests = httpx.get(f"{stack.receiver_url}/retraining-requests", timeout=5).json()
-    assert len(requests) == 1
-    assert (requests[0]["model"], requests[0]["version"], requests[0]["status"]) == \
-        ("churn", "v1", "open")
-    assert "ModelFeatureDrift" in requests[0]["reasons"] or \
-        "ModelAccuracyDrop" in requests[0]["reasons"]
+        got = wait_for(lambda: (lambda r: r if {"ModelFeatureDrift", "ModelAccuracyDrop",
+                                                "ModelHighErrorRate"} <= set(r) else None)(
+            received()), timeout=45)
+        assert got["ModelFeatureDrift"] == {"ticket"}  # warning
+        assert got["ModelAccuracyDrop"] == {"page"}  # critical
+        assert got["ModelHighErrorRate"] == {"page"}
+        requests = httpx.get(f"{stack.receiver_url}/retraining-requests", timeout=5).json()
+        assert len(requests) == 1
+        assert (requests[0]["model"], requests[0]["version"], requests[0]["status"]) == \
+            ("churn", "v1", "open")
+        assert "ModelFeatureDrift" in requests[0]["reasons"] or \
+            "ModelAccuracyDrop" in requests[0]["reasons"]
 
-    # --- the scorecard (real console script) reflects the degradation
-    html = tmp_path / "card.html"
-    result = subprocess.run(
-        [EXE, "scorecard", "churn", "--version", "v1", "--window", "1m", "--json",
-         "--html", str(html), "--prometheus-url", prom.url, "--fail-on", "red"],
-        capture_output=True, text=True, check=False)
-    assert result.returncode == 1, result.stderr  # --fail-on red
-    after = json.loads(result.stdout)
-    assert after["overall"] == "red"
-    assert grades(after)["drift"] == "red"
-    assert grades(after)["accuracy"] == "red"
-    assert grades(after)["availability"] == "red"
-    drift = next(c for c in after["checks"] if c["name"] == "drift")
-    assert drift["value"] > 0.2 and "f0" in drift["detail"]
-    assert "Scorecard: churn v1" in html.read_text()
+        # --- the scorecard (real console script) reflects the degradation
+        html = tmp_path / "card.html"
+        result = subprocess.run(
+            [EXE, "scorecard", "churn", "--version", "v1", "--window", "1m", "--json",
+             "--html", str(html), "--prometheus-url", prom.url, "--fail-on", "red"],
+            capture_output=True, text=True, check=False)
+        assert result.returncode == 1, result.stderr  # --fail-on red
+        after = json.loads(result.stdout)
+        assert after["overall"] == "red"
+        assert grades(after)["drift"] == "red"
+        assert grades(after)["accuracy"] == "red"
+        assert grades(after)["availability"] == "red"
+        drift = next(c for c in after["checks"] if c["name"] == "drift")
+        assert drift["value"] > 0.2 and "f0" in drift["detail"]
+        assert "Scorecard: churn v1" in html.read_text()
+
+    finally:
+        stop.set()
+        background.join(timeout=30)
 
     # --- every dashboard query is valid PromQL and returns data on this stack
     for expr in dashboards.all_queries(dashboards.overview_dashboard()):
