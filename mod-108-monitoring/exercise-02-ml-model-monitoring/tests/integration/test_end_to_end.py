@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,24 @@ def firing(stack: Stack, name: str) -> list[dict[str, Any]]:
             if a["labels"]["alertname"] == name and a["state"] == "firing"]
 
 
+@contextmanager
+def sustained(config: TrafficConfig) -> Iterator[None]:
+    """Keep traffic flowing in the background while the block waits on Prometheus.
+
+    Rate-based series (request rate, error ratio over a 30 s window) fade once traffic stops,
+    so a wait that outlasts the window on a slow machine would otherwise never see them.
+    """
+    stop = threading.Event()
+    worker = threading.Thread(target=run_traffic, kwargs={"config": config, "stop": stop.is_set},
+                              daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+
+
 def scorecard_json(stack: Stack) -> dict[str, Any]:
     result = CliRunner().invoke(cli, ["scorecard", "churn", "--window", "1m", "--json",
                                       "--prometheus-url", stack.prometheus.url])
@@ -45,32 +64,30 @@ def test_drift_alert_reaches_the_webhook_and_scorecard_degrades(
     clean = run_traffic(TrafficConfig(service_url=stack.service_url, rate=0, count=300,
                                       label_delay=0, seed=1))
     assert clean.ok == 300 and clean.labels_sent == 300
-    wait_for(lambda: prom.query('modelmon_window_labelled_predictions{model="churn"} >= 290')
-             and prom.query("modelmon:requests:rate30s > 0"), timeout=30)
-    psi = {s["metric"]["feature"]: float(s["value"][1])
-           for s in prom.query('modelmon_feature_psi{model="churn"}')}
-    assert set(psi) == {"f0", "f1", "f2", "f3", "f4"} and max(psi.values()) < 0.2
-    before = scorecard_json(stack)
-    assert grades(before)["drift"] == "green"
-    assert grades(before)["availability"] == "green"
-    assert not firing(stack, "ModelFeatureDrift")
+    with sustained(TrafficConfig(service_url=stack.service_url, rate=20, label_delay=0,
+                                 seed=4)):
+        wait_for(lambda: prom.query('modelmon_window_labelled_predictions{model="churn"} >= 290')
+                 and prom.query("modelmon:requests:rate30s > 0"), timeout=30)
+        psi = {s["metric"]["feature"]: float(s["value"][1])
+               for s in prom.query('modelmon_feature_psi{model="churn"}')}
+        assert set(psi) == {"f0", "f1", "f2", "f3", "f4"} and max(psi.values()) < 0.2
+        before = scorecard_json(stack)
+        assert grades(before)["drift"] == "green"
+        assert grades(before)["availability"] == "green"
+        assert not firing(stack, "ModelFeatureDrift")
 
     # --- phase 2: drift on f0/f1, noisy labels and injected errors
     drifted = run_traffic(TrafficConfig(service_url=stack.service_url, rate=0, count=700,
                                         drift=2.0, label_noise=0.45, label_delay=0, seed=2,
                                         error_rate=0.2))
     assert drifted.errors > 50  # injected 503s
-    # Keep the degraded traffic flowing while we wait: rate-based alerts (error ratio over a
-    # 30 s window) resolve once traffic stops, however slow the machine is to evaluate them.
-    stop = threading.Event()
-    background = threading.Thread(target=run_traffic, kwargs={
-        "config": TrafficConfig(service_url=stack.service_url, rate=20, drift=2.0,
-                                label_noise=0.45, label_delay=0, seed=3, error_rate=0.2),
-        "stop": stop.is_set}, daemon=True)
-    background.start()
-    try:
-        alerts = wait_for(lambda: firing(stack, "ModelFeatureDrift"), timeout=60)
-        assert {a["labels"]["feature"] for a in alerts} >= {"f0", "f1"}
+    with sustained(TrafficConfig(service_url=stack.service_url, rate=20, drift=2.0,
+                                 label_noise=0.45, label_delay=0, seed=3, error_rate=0.2)):
+        def drift_on_f0_and_f1() -> list[dict[str, Any]]:
+            alerts = firing(stack, "ModelFeatureDrift")  # one alert per feature, each in time
+            return alerts if {a["labels"]["feature"] for a in alerts} >= {"f0", "f1"} else []
+
+        alerts = wait_for(drift_on_f0_and_f1, timeout=60)
         assert all(a["labels"]["action"] == "retrain" for a in alerts)
         wait_for(lambda: firing(stack, "ModelAccuracyDrop") and
                  firing(stack, "ModelHighErrorRate"), timeout=60)
@@ -116,9 +133,6 @@ def test_drift_alert_reaches_the_webhook_and_scorecard_degrades(
         assert drift["value"] > 0.2 and "f0" in drift["detail"]
         assert "Scorecard: churn v1" in html.read_text()
 
-    finally:
-        stop.set()
-        background.join(timeout=30)
 
     # --- every dashboard query is valid PromQL and returns data on this stack
     for expr in dashboards.all_queries(dashboards.overview_dashboard()):
