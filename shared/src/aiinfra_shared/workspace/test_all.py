@@ -7,6 +7,7 @@ exit 5) counts as failed: every package must ship tests.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -62,8 +63,10 @@ def run_suite(name: str, folder: Path, reports: Path, repo_root: Path,
     args = f"--junitxml={junit} {extra_pytest_args}".strip()
     print(f"\n===== {name} ({folder.relative_to(repo_root)}) =====", flush=True)
     started = time.monotonic()
+    # Each suite uses its own .venv: drop the shared venv that `uv run` activated for us.
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     result = subprocess.run(["make", "--no-print-directory", "-C", str(folder), "test",
-                             f"PYTEST_ARGS={args}"], check=False)
+                             f"PYTEST_ARGS={args}"], check=False, env=env)
     seconds = time.monotonic() - started
     passed, failed, errors, skipped = parse_junit(junit)
     note = ""
