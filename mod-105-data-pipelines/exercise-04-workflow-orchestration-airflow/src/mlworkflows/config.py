@@ -11,7 +11,7 @@ import fnmatch
 from pathlib import Path
 
 from aiinfra_shared.config import ConfigError, ExerciseSettings, settings_config
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 
 class Settings(ExerciseSettings):
@@ -34,6 +34,16 @@ class Settings(ExerciseSettings):
     default_sla_seconds: float = Field(default=600.0, gt=0)
     sla_targets: dict[str, float] = Field(
         default_factory=dict, description="dag_id glob -> max run duration in seconds")
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="MLflow tracking URI: when set, models are registered there",
+        validation_alias=AliasChoices("mlflow_tracking_uri", "MLWORKFLOWS_MLFLOW_TRACKING_URI",
+                                      "MLFLOW_TRACKING_URI"))
+    mlflow_experiment: str = Field(default="mlworkflows", min_length=1,
+                                   description="MLflow experiment the training runs go to")
+    mlflow_artifact_location: str | None = Field(
+        default=None, description="artifact root for a new experiment (URI or local directory)")
+    mlflow_alias: str = Field(default="champion", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$",
+                              description="registered-model alias that marks production")
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

@@ -201,9 +201,9 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
             import joblib
 
             from mlworkflows import training
-            from mlworkflows.registry import ModelRegistry
+            from mlworkflows.registry import open_registry
 
-            registry = ModelRegistry(ws.registry)
+            registry = open_registry(settings)
             candidate = training.evaluate_model(joblib.load(best["model_path"]),
                                                 Path(features["test_path"]))
             production = None
@@ -229,10 +229,10 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
         @task
         def register(best: dict[str, Any], decision: dict[str, Any],
                      features: dict[str, Any], params: dict[str, Any] | None = None) -> int:
-            from mlworkflows.registry import ModelRegistry
+            from mlworkflows.registry import open_registry
 
             dag_id, run_id = _run_ids()
-            version = ModelRegistry(ws.registry).register(config.name, Path(best["model_path"]), {
+            version = open_registry(settings).register(config.name, Path(best["model_path"]), {
                 "metrics": decision["candidate"], "params": best["params"],
                 "model_type": config.model_type, "run_id": run_id, "dag_id": dag_id,
                 "reason": (params or {}).get("reason", "scheduled")})
@@ -241,9 +241,9 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
 
         @task(outlets=[asset])
         def deploy(version: int, **context: Any) -> dict[str, Any]:
-            from mlworkflows.registry import ModelRegistry
+            from mlworkflows.registry import open_registry
 
-            pointer = ModelRegistry(ws.registry).deploy(config.name, version,
+            pointer = open_registry(settings).deploy(config.name, version,
                                                         reason="passed quality gate")
             context["outlet_events"][asset].extra = {"version": version}
             return pointer
@@ -302,14 +302,14 @@ def build_inference_dag(settings: Settings, config: ModelConfig) -> DAG:
         @task
         def score_batch() -> dict[str, Any]:
             from mlworkflows import inference
-            from mlworkflows.registry import ModelRegistry
+            from mlworkflows.registry import open_registry
 
             batch = ws.batches if ws.batches.exists() else ws.validated
             if not batch.exists():
                 raise AirflowFailException(f"nothing to score: neither {ws.batches} nor "
                                            f"{ws.validated} exists")
             _, run_id = _run_ids()
-            return inference.score_batch(ModelRegistry(ws.registry), config.name, batch,
+            return inference.score_batch(open_registry(settings), config.name, batch,
                                          ws.predictions / config.name, run_id)
 
         score_batch()
@@ -333,9 +333,9 @@ def build_monitoring_dag(settings: Settings, config: ModelConfig) -> DAG:
             import pandas as pd
 
             from mlworkflows import drift as drift_mod
-            from mlworkflows.registry import ModelRegistry
+            from mlworkflows.registry import open_registry
 
-            pointer = ModelRegistry(ws.registry).production(config.name)
+            pointer = open_registry(settings).production(config.name)
             if pointer is None:
                 raise AirflowFailException(f"no production model for {config.name} yet")
             reference = Path(pointer["model_path"]).parent / "reference.csv"

@@ -10,13 +10,13 @@ import pandas as pd
 from aiinfra_shared.io import atomic_write_json, atomic_write_text
 
 from mlworkflows.data import TARGET
-from mlworkflows.registry import ModelRegistry
+from mlworkflows.registry import Registry
 from mlworkflows.training import engineer
 from mlworkflows.validation import read_csv
 from mlworkflows.workspace import safe_name
 
 
-def score_batch(registry: ModelRegistry, model: str, batch_path: Path, out_dir: Path,
+def score_batch(registry: Registry, model: str, batch_path: Path, out_dir: Path,
                 run_id: str) -> dict[str, Any]:
     estimator, pointer = registry.load_production_model(model)
     frame = read_csv(batch_path)

@@ -1,4 +1,4 @@
-"""A file-based model registry with an atomically switched serving pointer.
+"""Model registries: a file-based one (default) and the interface an MLflow one also implements.
 
 Layout: registry/<model>/versions/<n>/{model.joblib,metadata.json} and
 registry/<model>/production.json. Versions are created with an exclusive mkdir, so two runs
@@ -13,10 +13,13 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import joblib
 from aiinfra_shared.io import atomic_write_json
+
+if TYPE_CHECKING:
+    from mlworkflows.config import Settings
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,41 @@ class ModelVersion:
     version: int
     path: Path
     metadata: dict[str, Any]
+
+
+class Registry(Protocol):
+    """What the DAGs and the CLI call; `open_registry` picks the backend from the settings.
+
+    `ModelVersion.path` is always a local file whose parent directory the training DAG may put
+    run artefacts into (the drift reference); the pointer dicts carry version, metrics,
+    model_path, deployed_at and reason for every backend.
+    """
+
+    def register(self, model: str, model_file: Path,
+                 metadata: dict[str, Any]) -> ModelVersion: ...
+
+    def get(self, model: str, version: int) -> ModelVersion: ...
+
+    def deploy(self, model: str, version: int, reason: str) -> dict[str, Any]: ...
+
+    def production(self, model: str) -> dict[str, Any] | None: ...
+
+    def load_production_model(self, model: str) -> tuple[Any, dict[str, Any]]: ...
+
+    def versions(self, model: str) -> list[int]: ...
+
+
+def open_registry(settings: Settings) -> Registry:
+    """MLflow when a tracking URI is configured, else the file registry in the workspace."""
+    root = settings.resolved_home() / "registry"
+    if settings.mlflow_tracking_uri:
+        from mlworkflows.adapters.mlflow_registry import MlflowModelRegistry
+
+        return MlflowModelRegistry(settings.mlflow_tracking_uri, root,
+                                   experiment=settings.mlflow_experiment,
+                                   artifact_location=settings.mlflow_artifact_location,
+                                   alias=settings.mlflow_alias)
+    return ModelRegistry(root)
 
 
 class ModelRegistry:
