@@ -48,6 +48,10 @@ class LLMSettings(BaseModel):
     max_new_tokens: int = Field(default=96, ge=1, le=4096)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     timeout_s: float = Field(default=120.0, gt=0)
+    # local backend only: the assistant turn is started with this text and the model continues
+    # it. Small models (SmolLM2-135M) ignore "cite your sources" instructions but do pick a
+    # source number when the answer already opens with one; "" turns it off.
+    answer_prefix: str = "According to source ["
 
 
 class RetrievalSettings(BaseModel):

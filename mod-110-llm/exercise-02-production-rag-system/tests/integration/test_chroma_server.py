@@ -25,7 +25,7 @@ def test_ingest_and_query_through_chroma_server(service_process, free_port: int,
     settings.chroma.port = free_port
     system = RagSystem(settings, embedder=embedder)
     report = system.ingest(bundled.CORPUS / "runbooks")
-    assert len(report.added) == 16
+    assert len(report.added) == 19
     hits = system.retrieve("etcd NOSPACE alarm", k=2).hits
     assert hits[0].metadata["source"] == "etcd-defrag.md"
     assert (tmp_path / "server").is_dir()

@@ -51,7 +51,7 @@ def test_search_ask_eval_through_click(indexed, monkeypatch: pytest.MonkeyPatch)
 
     r = runner.invoke(cli, ["eval", "--modes", "vector,hybrid"])
     assert r.exit_code == 0, r.output
-    assert "ndcg@10" in r.output and "hybrid" in r.output and "62 questions" in r.output
+    assert "ndcg@10" in r.output and "hybrid" in r.output and "90 questions" in r.output
 
     r = runner.invoke(cli, ["eval", "--modes", "vector", "--json"])
     result = json.loads(r.stdout)["results"][0]

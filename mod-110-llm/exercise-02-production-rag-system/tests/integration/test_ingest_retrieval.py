@@ -41,16 +41,16 @@ def test_metadata_filter_and_pdf_pages(indexed) -> None:
 def test_incremental_reingestion(make_settings, embedder, corpus_copy: Path) -> None:
     system = RagSystem(make_settings(), embedder=embedder)
     first = system.ingest(corpus_copy)
-    assert len(first.added) == 27 and first.chunks_embedded > 27
+    assert len(first.added) == 36 and first.chunks_embedded > 36
     again = system.ingest(corpus_copy)
-    assert again.chunks_embedded == 0 and len(again.unchanged) == 27
+    assert again.chunks_embedded == 0 and len(again.unchanged) == 36
 
     edited = corpus_copy / "runbooks/redis-memory.md"
     edited.write_text(edited.read_text().replace("60 seconds", "90 seconds")
                       + "\nThe sentinel quorum is 2 of 3 instances.\n")
     third = system.ingest(corpus_copy)
     assert third.updated == ["runbooks/redis-memory.md"]
-    assert len(third.unchanged) == 26 and third.added == [] and third.deleted == []
+    assert len(third.unchanged) == 35 and third.added == [] and third.deleted == []
     redis_chunks = [h for h in system.store.all_records(system.settings.collection)
                     if h.metadata["source"] == "runbooks/redis-memory.md"]
     assert third.chunks_embedded == len(redis_chunks)
@@ -63,7 +63,7 @@ def test_incremental_reingestion(make_settings, embedder, corpus_copy: Path) -> 
     fourth = system.ingest(corpus_copy)
     assert fourth.deleted == ["policies/postmortem.md"] and fourth.chunks_embedded == 0
     sources = {h.metadata["source"] for h in system.store.all_records("runbooks")}
-    assert "policies/postmortem.md" not in sources and len(sources) == 26
+    assert "policies/postmortem.md" not in sources and len(sources) == 35
 
 
 def test_bad_files_are_skipped_and_ingestion_continues(make_settings, embedder,

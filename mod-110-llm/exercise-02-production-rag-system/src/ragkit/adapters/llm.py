@@ -66,6 +66,8 @@ class LocalChatModel(BaseChatModel):
     max_new_tokens: int = 96
     temperature: float = 0.0
     device: str = "cpu"
+    # text the assistant turn starts with (response prefill); part of the returned answer
+    answer_prefix: str = ""
     _model: Any = PrivateAttr(default=None)
     _tokenizer: Any = PrivateAttr(default=None)
 
@@ -85,7 +87,7 @@ class LocalChatModel(BaseChatModel):
             text = tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
         else:  # plain models (the tiny test model): a simple transcript
             text = "\n".join(f"{c['role']}: {c['content']}" for c in chat) + "\nassistant:"
-        return tok(text, return_tensors="pt").to(self.device)
+        return tok(text + self.answer_prefix, return_tensors="pt").to(self.device)
 
     def _generate_kwargs(self, inputs: Any) -> dict[str, Any]:
         kwargs: dict[str, Any] = dict(**inputs, max_new_tokens=self.max_new_tokens,
@@ -106,8 +108,8 @@ class LocalChatModel(BaseChatModel):
         with torch.inference_mode():
             output = self._model.generate(**self._generate_kwargs(inputs))
         new_tokens = output[0][inputs["input_ids"].shape[1]:]
-        text = self._tokenizer.decode(new_tokens, skip_special_tokens=True).strip()
-        text = _apply_stop(text, stop)
+        text = self._tokenizer.decode(new_tokens, skip_special_tokens=True)
+        text = _apply_stop((self.answer_prefix + text).strip(), stop)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -127,6 +129,8 @@ class LocalChatModel(BaseChatModel):
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         try:
+            if self.answer_prefix:
+                yield ChatGenerationChunk(message=AIMessageChunk(content=self.answer_prefix))
             for piece in streamer:
                 if piece:
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
@@ -163,4 +167,5 @@ def make_llm(settings: LLMSettings) -> BaseChatModel:
     return LocalChatModel(model_path=path, gguf_file=gguf,
                           max_new_tokens=settings.max_new_tokens,
                           temperature=settings.temperature,
+                          answer_prefix=settings.answer_prefix,
                           device="cuda" if torch.cuda.is_available() else "cpu")
