@@ -82,13 +82,10 @@ def start_stack(workdir: Path, traffic: TrafficConfig | None = None,
     return stack
 
 
-def _start(stack: Stack, traffic: TrafficConfig | None,
-           progress: Callable[[str], None]) -> None:
-    workdir = stack.workdir
-    data = workdir / "data"
-    reference = data / "reference.json"
-    write_reference(reference)
-    ports = {name: free_port() for name in ("service", "exporter", "receiver")}
+def component_env(data: Path, reference: Path, ports: dict[str, int], *,
+                  exporter_interval_seconds: float, window_seconds: float | None = None,
+                  label_grace_seconds: float | None = None) -> dict[str, str]:
+    """Environment wiring service, exporter and receiver to one data dir and their ports."""
     env = {
         "MODELMON_SERVICE__PORT": str(ports["service"]),
         "MODELMON_SERVICE__PREDICTION_LOG": str(data / "predictions.jsonl"),
@@ -97,11 +94,26 @@ def _start(stack: Stack, traffic: TrafficConfig | None,
         "MODELMON_EXPORTER__PREDICTION_LOG": str(data / "predictions.jsonl"),
         "MODELMON_EXPORTER__LABEL_LOG": str(data / "labels.jsonl"),
         "MODELMON_EXPORTER__REFERENCES": f'["{reference}"]',
-        "MODELMON_EXPORTER__WINDOW_SECONDS": "60",
-        "MODELMON_EXPORTER__INTERVAL_SECONDS": "1",
+        "MODELMON_EXPORTER__INTERVAL_SECONDS": str(exporter_interval_seconds),
         "MODELMON_RECEIVER__PORT": str(ports["receiver"]),
         "MODELMON_RECEIVER__DATA_DIR": str(data / "receiver"),
     }
+    if window_seconds is not None:
+        env["MODELMON_EXPORTER__WINDOW_SECONDS"] = str(window_seconds)
+    if label_grace_seconds is not None:
+        env["MODELMON_EXPORTER__LABEL_GRACE_SECONDS"] = str(label_grace_seconds)
+    return env
+
+
+def _start(stack: Stack, traffic: TrafficConfig | None,
+           progress: Callable[[str], None]) -> None:
+    workdir = stack.workdir
+    data = workdir / "data"
+    reference = data / "reference.json"
+    write_reference(reference)
+    ports = {name: free_port() for name in ("service", "exporter", "receiver")}
+    env = component_env(data, reference, ports, exporter_interval_seconds=1.0,
+                        window_seconds=60)
     for name, command in [("receiver", "receiver"), ("service", "serve"),
                           ("exporter", "exporter")]:
         progress(f"starting {name}")

@@ -19,6 +19,7 @@ from aiinfra_shared.testing.ports import free_port
 
 from modelmon import rules
 from modelmon.demo_model import write_reference
+from modelmon.stack import component_env
 
 EXE = str(Path(sys.executable).parent / "modelmon")
 
@@ -42,19 +43,8 @@ def stack(tmp_path: Path, service_process: Callable[..., Any],
     write_reference(reference)
     ports = {name: free_port() for name in ("service", "exporter", "receiver")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {
-        "MODELMON_SERVICE__PORT": str(ports["service"]),
-        "MODELMON_SERVICE__PREDICTION_LOG": str(data / "predictions.jsonl"),
-        "MODELMON_SERVICE__LABEL_LOG": str(data / "labels.jsonl"),
-        "MODELMON_EXPORTER__PORT": str(ports["exporter"]),
-        "MODELMON_EXPORTER__PREDICTION_LOG": str(data / "predictions.jsonl"),
-        "MODELMON_EXPORTER__LABEL_LOG": str(data / "labels.jsonl"),
-        "MODELMON_EXPORTER__REFERENCES": f'["{reference}"]',
-        "MODELMON_EXPORTER__INTERVAL_SECONDS": "0.5",
-        "MODELMON_EXPORTER__LABEL_GRACE_SECONDS": "5",
-        "MODELMON_RECEIVER__PORT": str(ports["receiver"]),
-        "MODELMON_RECEIVER__DATA_DIR": str(data / "receiver"),
-    }
+    env = component_env(data, reference, ports, exporter_interval_seconds=0.5,
+                        label_grace_seconds=5)
     for name, command in [("receiver", "receiver"), ("service", "serve"),
                           ("exporter", "exporter")]:
         service_process(name, [EXE, command], env=env, ready_http=f"{urls[name]}/healthz")
