@@ -32,7 +32,7 @@ def cli(exercise_spec: str, submission: Path, out_dir: Path | None, per_test_tim
 
     \b
     Example:
-      aiinfra-grade --exercise 101-04 --submission ~/work/envman
+      aiinfra-grade --exercise 101-04 --submission ../envman-submission
     """
     try:
         root = find_repo_root(Path(exercise_spec) if Path(exercise_spec).is_dir() else None)
