@@ -24,8 +24,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from aiinfra_shared.io import atomic_write_json, atomic_write_text  # noqa: E402
-from aiinfra_shared.testing.ports import free_port  # noqa: E402
-from aiinfra_shared.testing.process import ServiceProcess  # noqa: E402
+from aiinfra_shared.procs.ports import free_port  # noqa: E402
+from aiinfra_shared.procs.process import ServiceProcess  # noqa: E402
 
 from envman import envs  # noqa: E402
 from envman.config import load_settings  # noqa: E402

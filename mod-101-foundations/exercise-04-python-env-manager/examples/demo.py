@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aiinfra_shared.testing.ports import free_port  # noqa: E402
-from aiinfra_shared.testing.process import ServiceProcess  # noqa: E402
+from aiinfra_shared.procs.ports import free_port  # noqa: E402
+from aiinfra_shared.procs.process import ServiceProcess  # noqa: E402
 
 from tests.support.wheelhouse import build_wheelhouse, serve_command  # noqa: E402
 

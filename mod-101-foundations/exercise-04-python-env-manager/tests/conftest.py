@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from aiinfra_shared.testing.ports import free_port
-from aiinfra_shared.testing.process import ServiceProcess
+from aiinfra_shared.procs.ports import free_port
+from aiinfra_shared.procs.process import ServiceProcess
 from click.testing import CliRunner, Result
 
 from envman.cli import cli

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiinfra_shared.io import atomic_write_json, atomic_write_text
-from aiinfra_shared.testing.services import start_oci_registry
+from aiinfra_shared.procs.services import start_oci_registry
 
 from regman.adapters.registry import RegistryClient
 from regman.images import build_image, build_layer, push_image, random_layer

@@ -99,7 +99,7 @@ def render_table(results: dict[str, Any]) -> str:
 def main() -> int:
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     from aiinfra_shared.io import atomic_write_json, atomic_write_text
-    from aiinfra_shared.testing.ports import free_port
+    from aiinfra_shared.procs.ports import free_port
 
     from mltrack.adapters import stack
     from mltrack.adapters.mlflow_server import Tracker

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from aiinfra_shared.io import atomic_write_json, atomic_write_text
-from aiinfra_shared.testing.ports import free_port
-from aiinfra_shared.testing.process import ServiceProcess
+from aiinfra_shared.procs.ports import free_port
+from aiinfra_shared.procs.process import ServiceProcess
 
 from llmserve import bench
 

@@ -111,7 +111,7 @@ def test_failed_build_leaves_previous_env_and_spec(project: Path, envman: Invoke
     marker.write_text("old env")
     spec_before = spec_path.read_bytes()
     # The lock is current, so the build goes straight to pip, which finds no index.
-    from aiinfra_shared.testing.ports import free_port
+    from aiinfra_shared.procs.ports import free_port
 
     monkeypatch.setenv("ENVMAN_INDEX_URL", f"http://127.0.0.1:{free_port()}/simple/")
     monkeypatch.setenv("PIP_RETRIES", "0")

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from aiinfra_shared.testing.ports import free_port
-from aiinfra_shared.testing.process import ServiceProcess
+from aiinfra_shared.procs.ports import free_port
+from aiinfra_shared.procs.process import ServiceProcess
 
 from mlscaffold.adapters.project_env import find_uv, subprocess_env
 

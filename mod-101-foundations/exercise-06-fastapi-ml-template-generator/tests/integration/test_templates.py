@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiinfra_shared.testing.binaries import require_binary
+from aiinfra_shared.procs.binaries import require_binary
 from aiinfra_shared.testing.plugin import require_or_skip
 
 from mlscaffold.adapters.project_env import subprocess_env
@@ -81,7 +81,7 @@ PAYLOADS = {
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_served_by_uvicorn_over_http(generated: Callable[[str], Generated], template: str,
                                      service_process, tmp_path: Path) -> None:
-    from aiinfra_shared.testing.ports import free_port
+    from aiinfra_shared.procs.ports import free_port
 
     base = _start(generated(template), service_process, free_port, tmp_path)
     with httpx.Client(base_url=base, timeout=30) as client:

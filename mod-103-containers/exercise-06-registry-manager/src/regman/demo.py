@@ -67,8 +67,8 @@ def seed_registry(client: RegistryClient, now: datetime) -> dict[str, str]:
 
 def run_demo(workdir: Path, console: Console) -> None:
     try:
-        from aiinfra_shared.testing.binaries import MissingBinaryError
-        from aiinfra_shared.testing.services import start_oci_registry
+        from aiinfra_shared.procs.binaries import MissingBinaryError
+        from aiinfra_shared.procs.services import start_oci_registry
     except ImportError as exc:  # pragma: no cover - shared is a declared dependency
         raise RegistryUnavailableError(f"demo needs aiinfra-shared: {exc}") from exc
     shutil.rmtree(workdir, ignore_errors=True)

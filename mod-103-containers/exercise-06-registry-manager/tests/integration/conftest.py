@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aiinfra_shared.testing.plugin import in_ci
-from aiinfra_shared.testing.services import OciRegistry
+from aiinfra_shared.procs.services import OciRegistry
 from click.testing import CliRunner, Result
 
 from regman.adapters.registry import RegistryClient

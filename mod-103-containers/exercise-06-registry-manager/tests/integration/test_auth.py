@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlparse
 import bcrypt
 import pytest
 import yaml
-from aiinfra_shared.testing.binaries import require_binary
-from aiinfra_shared.testing.ports import free_port
-from aiinfra_shared.testing.process import ServiceProcess
+from aiinfra_shared.procs.binaries import require_binary
+from aiinfra_shared.procs.ports import free_port
+from aiinfra_shared.procs.process import ServiceProcess
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from aiinfra_shared.testing.services import OciRegistry
+from aiinfra_shared.procs.services import OciRegistry
 
 from regman.adapters.registry import RegistryClient
 from regman.copying import copy_image

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiinfra_shared.testing.services import OciRegistry
+from aiinfra_shared.procs.services import OciRegistry
 
 from regman.adapters.registry import RegistryClient
 from regman.exporter import METRIC_NAMES

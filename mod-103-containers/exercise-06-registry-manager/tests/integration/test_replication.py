@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from aiinfra_shared.testing.services import OciRegistry
+from aiinfra_shared.procs.services import OciRegistry
 
 from regman.adapters.registry import RegistryClient
 from regman.images import build_image, build_layer, push_image, random_layer

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiinfra_shared.testing.services import OciRegistry
+from aiinfra_shared.procs.services import OciRegistry
 
 from regman.adapters.registry import RegistryClient
 from regman.images import (

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiinfra_shared.testing.ports import free_port
+from aiinfra_shared.procs.ports import free_port
 
 from mltrack.adapters.mlflow_server import Tracker
 from mltrack.adapters.stack import start_mlflow_server

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aiinfra_shared.testing.ports import free_port
+from aiinfra_shared.procs.ports import free_port
 from click.testing import CliRunner
 
 from mltrack import __version__

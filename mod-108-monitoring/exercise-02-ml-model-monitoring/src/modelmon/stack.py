@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
-from aiinfra_shared.testing.ports import free_port
-from aiinfra_shared.testing.process import ServiceProcess
-from aiinfra_shared.testing.services import (
+from aiinfra_shared.procs.ports import free_port
+from aiinfra_shared.procs.process import ServiceProcess
+from aiinfra_shared.procs.services import (
     Alertmanager,
     Prometheus,
     start_alertmanager,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from aiinfra_shared.testing.ports import free_port
+from aiinfra_shared.procs.ports import free_port
 
 from modelmon import rules
 from modelmon.demo_model import write_reference

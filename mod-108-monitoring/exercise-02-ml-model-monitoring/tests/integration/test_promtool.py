@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from aiinfra_shared.testing.binaries import require_binary
+from aiinfra_shared.procs.binaries import require_binary
 from aiinfra_shared.testing.plugin import require_or_skip
 
 from modelmon import rules

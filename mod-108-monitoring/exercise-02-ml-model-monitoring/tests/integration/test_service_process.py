@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aiinfra_shared.testing.ports import free_port
+from aiinfra_shared.procs.ports import free_port
 from click.testing import CliRunner
 
 from modelmon.cli import cli

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from aiinfra_shared.testing.ports import free_port
+from aiinfra_shared.procs.ports import free_port
 
 from llmserve.config import Settings
 from llmserve.server import create_app

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from aiinfra_shared.testing.ports import free_port
+from aiinfra_shared.procs.ports import free_port
 
 from tests.integration.conftest import RunningServer
 

@@ -27,10 +27,10 @@ from typing import Any, Protocol, TypeVar
 
 import pytest
 
-from aiinfra_shared.testing.binaries import MissingBinaryError
-from aiinfra_shared.testing.ports import free_port as _free_port
-from aiinfra_shared.testing.process import ServiceProcess
-from aiinfra_shared.testing.services import (
+from aiinfra_shared.procs.binaries import MissingBinaryError
+from aiinfra_shared.procs.ports import free_port as _free_port
+from aiinfra_shared.procs.process import ServiceProcess
+from aiinfra_shared.procs.services import (
     Alertmanager,
     KafkaBroker,
     MotoServer,

@@ -22,9 +22,9 @@ from typing import Any
 
 import httpx
 from aiinfra_shared.io import atomic_write_json
-from aiinfra_shared.testing.ports import tcp_ready
-from aiinfra_shared.testing.process import ServiceProcess, ServiceStartError
-from aiinfra_shared.testing.services import start_moto_server, start_postgres
+from aiinfra_shared.procs.ports import tcp_ready
+from aiinfra_shared.procs.process import ServiceProcess, ServiceStartError
+from aiinfra_shared.procs.services import start_moto_server, start_postgres
 
 from mltrack.adapters.s3 import ensure_bucket
 from mltrack.config import ServerSettings

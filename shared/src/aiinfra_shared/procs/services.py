@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import yaml
 
-from aiinfra_shared.testing.binaries import require_binary
-from aiinfra_shared.testing.ports import free_port, wait_until
-from aiinfra_shared.testing.process import ServiceProcess, ServiceStartError
+from aiinfra_shared.procs.binaries import require_binary
+from aiinfra_shared.procs.ports import free_port, wait_until
+from aiinfra_shared.procs.process import ServiceProcess, ServiceStartError
 
 LOOPBACK = "127.0.0.1"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from aiinfra_shared.testing.ports import http_ready, tcp_ready, wait_until
+from aiinfra_shared.procs.ports import http_ready, tcp_ready, wait_until
 
 
 class ServiceStartError(RuntimeError):
