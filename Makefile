@@ -7,13 +7,14 @@
 SHELL := /bin/bash
 EX ?=
 SUBMISSION ?=
+OUT ?=
 PKG ?=
 # Bytecode caches matter: without them each test process recompiles torch & co. from source.
 unexport PYTHONDONTWRITEBYTECODE
 AIINFRA = uv run --project shared --locked --quiet aiinfra
 EX_DIR = $(if $(EX),$(shell $(AIINFRA) resolve "$(EX)" 2>/dev/null),)
 
-.PHONY: help setup shared test-all test run bench lint grade list new check-ex
+.PHONY: help setup shared test-all test run bench lint grade starter list new check-ex
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -53,6 +54,10 @@ grade: shared check-ex ## grade a submission: make grade EX=101-04 SUBMISSION=<d
 	@test -n "$(SUBMISSION)" || { echo "error: set SUBMISSION=<dir of the learner's exercise>" >&2; exit 2; }
 	@uv run --project shared --locked --quiet aiinfra-grade --exercise "$(EX_DIR)" \
 		--submission "$(SUBMISSION)"
+
+starter: shared check-ex ## learner's starter kit: make starter EX=101-04 OUT=<new dir>
+	@test -n "$(OUT)" || { echo "error: set OUT=<folder to create for the starter kit>" >&2; exit 2; }
+	@$(AIINFRA) starter --exercise "$(EX_DIR)" --out "$(OUT)"
 
 lint: shared ## ruff + mypy everywhere, hadolint, actionlint, shellcheck
 	@bash shared/scripts/lint.sh

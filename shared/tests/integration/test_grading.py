@@ -105,7 +105,13 @@ def test_reference_against_itself_scores_full(sample_repo: Path, tmp_path: Path)
     junit = ET.parse(out / "junit.xml").getroot()
     assert len(list(junit.iter("testcase"))) == 6
     summary = (out / "summary.md").read_text()
-    assert "9 / 9" in summary and "::test_div`" not in summary  # hidden test not named
+    assert "9 / 9" in summary and "::test_div` (hidden)" in summary  # instructor: named
+    learner_summary = (out / "learner" / "summary.md").read_text()
+    assert "9 / 9" in learner_summary and "test_div`" not in learner_summary
+    learner = json.loads((out / "learner" / "results.json").read_text())
+    assert validate_results(learner) == []
+    assert "test_div\"" not in json.dumps(learner) and learner["score"] == TOTAL_POINTS
+    assert "passed" in (out / "pytest.log").read_text()
 
 
 def test_broken_function_loses_exactly_its_points(sample_repo: Path, tmp_path: Path) -> None:
@@ -163,5 +169,89 @@ def test_grade_cli_writes_results_and_exit_code(sample_repo: Path, tmp_path: Pat
         [str(exe), "--exercise", str(sample_repo / EXERCISE), "--submission",
          str(tmp_path / "nope")], capture_output=True, text=True, check=False, timeout=600,
     )
-    assert missing.returncode == 1
+    assert missing.returncode == 4  # ExitCode.NOT_FOUND
     assert missing.stderr.startswith("error: submission") and "Traceback" not in missing.stderr
+
+
+# --------------------------------------------------------------------------- integrity
+
+SKIP_ALL_CONFTEST = """\
+import pytest
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.skip(reason="learner says no"))
+"""
+
+
+def _score_of(sample_repo: Path, submission: Path, tmp_path: Path) -> dict:
+    out = tmp_path / "out"
+    grade(sample_repo / EXERCISE, submission, out)
+    return _load(out)
+
+
+@pytest.mark.parametrize("where", ["conftest.py", "src/conftest.py"])
+def test_a_submission_conftest_that_skips_everything_has_no_effect(
+    sample_repo: Path, tmp_path: Path, where: str
+) -> None:
+    submission = _submission(sample_repo, tmp_path, OPS.replace("a * b", "a + b"))
+    (submission / where).write_text(SKIP_ALL_CONFTEST)
+    payload = _score_of(sample_repo, submission, tmp_path)
+    assert payload["score"] == TOTAL_POINTS - 3  # graded normally: only test_mul fails
+    assert "learner says no" not in json.dumps(payload)
+
+
+def test_submission_pytest_settings_and_plugins_are_ignored(
+    sample_repo: Path, tmp_path: Path
+) -> None:
+    submission = _submission(sample_repo, tmp_path)
+    # Its own pytest settings, in every file pytest reads them from ...
+    pyproject = submission / "pyproject.toml"
+    text = pyproject.read_text().replace(
+        "[tool.pytest.ini_options]",
+        '[project.entry-points.pytest11]\nsneaky = "calc.sneaky"\n\n[tool.pytest.ini_options]')
+    pyproject.write_text(text.replace('addopts = "', 'addopts = "-k nothing_matches '))
+    (submission / "pytest.ini").write_text("[pytest]\naddopts = -k nothing_matches\n")
+    (submission / "tox.ini").write_text("[pytest]\naddopts = -k nothing_matches\n")
+    # ... and a pytest11 plugin in its package that skips every test.
+    (submission / "src" / "calc" / "sneaky.py").write_text(SKIP_ALL_CONFTEST)
+    (submission / "src" / "calc" / "ops.py").write_text(OPS.replace("a * b", "a + b"))
+    payload = _score_of(sample_repo, submission, tmp_path)
+    assert payload["score"] == TOTAL_POINTS - 3
+    assert len(payload["tests"]) == 6
+
+
+def test_a_skip_in_the_code_under_test_scores_zero(sample_repo: Path, tmp_path: Path) -> None:
+    skipping = OPS.replace("    return a * b", "    import pytest\n\n    pytest.skip('hard')")
+    payload = _score_of(sample_repo, _submission(sample_repo, tmp_path, skipping), tmp_path)
+    assert payload["score"] == TOTAL_POINTS - 3
+    mul = next(t for t in payload["tests"] if t["name"].endswith("::test_mul"))
+    assert mul["status"] == "failed" and "hard" in mul["output"]
+
+
+def test_reference_owned_files_replace_the_submissions(sample_repo: Path, tmp_path: Path) -> None:
+    submission = _submission(sample_repo, tmp_path, OPS.replace("a * b", "a + b"))
+    tests = submission / "tests" / "unit" / "test_ops.py"
+    tests.write_text(tests.read_text().replace("== 20", "== 9"))  # edits the oracle
+    (submission / "tests" / "unit" / "test_extra.py").write_text(
+        "import pytest\n\n\n@pytest.mark.points(50)\ndef test_free():\n    assert True\n")
+    payload = _score_of(sample_repo, submission, tmp_path)
+    assert payload["score"] == TOTAL_POINTS - 3 and payload["max_score"] == TOTAL_POINTS
+    assert not any("test_extra" in t["name"] for t in payload["tests"])
+
+
+def test_declared_oracles_are_overlaid(tmp_path: Path) -> None:
+    from aiinfra_shared.grading.runner import overlay_reference_files
+
+    reference, target = tmp_path / "ref", tmp_path / "sub"
+    for root, value in ((reference, "expected"), (target, "edited")):
+        (root / "deploy" / "tests").mkdir(parents=True)
+        (root / "deploy" / "tests" / "rules_test.yml").write_text(value)
+        (root / "deploy" / "rules.yml").write_text(f"rules {value}")
+    (target / "deploy" / "tests" / "extra_test.yml").write_text("learner's own")
+    copied = overlay_reference_files(reference, target, ["tests/**", "deploy/tests/*.yml"])
+    assert copied == ["deploy/tests/rules_test.yml"]
+    assert (target / "deploy" / "tests" / "rules_test.yml").read_text() == "expected"
+    assert not (target / "deploy" / "tests" / "extra_test.yml").exists()
+    assert (target / "deploy" / "rules.yml").read_text() == "rules edited"  # learner's work

@@ -55,8 +55,14 @@ def test_markers_and_grading_records(pytester: pytest.Pytester,
     assert records["test_hidden_fails"]["hidden"] is True
     assert records["test_hidden_fails"]["outcome"] == "failed"
     assert "CUDA" in records["test_needs_gpu"]["message"]
+    # the plugin's own gpu/external skips are declared; a missing binary is not
+    assert "CUDA" in records["test_needs_gpu"]["sanctioned_skip"]
+    assert records["test_external_without_requires"]["sanctioned_skip"].startswith("external")
     assert "make setup" in records["test_missing_binary"]["message"]
-    assert len(json.loads(collected.read_text())["tests"]) == 6
+    assert "sanctioned_skip" not in records["test_missing_binary"]
+    collection = json.loads(collected.read_text())
+    assert len(collection["tests"]) == 6
+    assert "aiinfra_shared.testing.plugin" in collection["plugins"]
 
 
 def test_missing_binary_is_an_error_on_ci(pytester: pytest.Pytester,

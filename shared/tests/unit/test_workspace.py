@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -85,11 +86,12 @@ def test_build_report_scores_expected_tests() -> None:
     expected = [{"nodeid": "t.py::a", "points": 2, "hidden": False},
                 {"nodeid": "t.py::b", "points": 1, "hidden": True},
                 {"nodeid": "u.py::c", "points": 4, "hidden": False},
-                {"nodeid": "t.py::gpu", "points": 1, "hidden": False}]
+                {"nodeid": "t.py::gpu", "points": 1, "hidden": True}]
     raw = [{"nodeid": "t.py::a", "outcome": "passed"},
            {"nodeid": "t.py::b", "outcome": "failed", "message": "assert 1 == 2"},
            {"nodeid": "u.py", "outcome": "error", "message": "collection error: ImportError"},
-           {"nodeid": "t.py::gpu", "outcome": "skipped", "message": "needs a CUDA GPU"}]
+           {"nodeid": "t.py::gpu", "outcome": "skipped", "message": "needs 1 CUDA GPU(s)",
+            "sanctioned_skip": "needs 1 CUDA GPU(s), found 0"}]
     report = build_report("101-04", expected, raw, 1.5)
     payload = report.as_gradescope()
     assert validate_results(payload) == []
@@ -99,6 +101,41 @@ def test_build_report_scores_expected_tests() -> None:
     assert by_name["t.py::b"]["visibility"] == "after_due_date"
     assert "t.py::gpu" not in by_name and "1 test(s) skipped" in payload["output"]
     assert "| 1 hidden test(s) | 0/1 |" in render_summary(report)
+    assert "`t.py::b` (hidden)" in render_summary(report, learner=False)
+
+
+def test_undeclared_skips_and_xfails_score_zero() -> None:
+    expected = [{"nodeid": "t.py::skip", "points": 3},
+                {"nodeid": "t.py::xfail", "points": 2},
+                {"nodeid": "t.py::marked", "points": 1, "xfail": True}]
+    raw = [{"nodeid": "t.py::skip", "outcome": "skipped", "message": "not today"},
+           {"nodeid": "t.py::xfail", "outcome": "xfailed", "message": "flaky"},
+           {"nodeid": "t.py::marked", "outcome": "xfailed", "message": "known bug"}]
+    report = build_report("101-04", expected, raw, 0.1)
+    by_name = {t.name: t for t in report.tests}
+    assert (report.score, report.max_score) == (1, 6)
+    assert by_name["t.py::skip"].status == "failed"
+    assert "not today" in by_name["t.py::skip"].output
+    assert "does not declare" in by_name["t.py::xfail"].output
+    assert by_name["t.py::marked"].status == "passed"
+    assert report.skipped == []
+
+
+def test_learner_report_counts_hidden_tests_without_naming_them() -> None:
+    expected = [{"nodeid": "t.py::seen", "points": 2},
+                {"nodeid": "t.py::secret_one", "points": 3, "hidden": True},
+                {"nodeid": "t.py::secret_two", "points": 1, "hidden": True}]
+    raw = [{"nodeid": "t.py::seen", "outcome": "passed"},
+           {"nodeid": "t.py::secret_one", "outcome": "failed", "message": "leaky detail"},
+           {"nodeid": "t.py::secret_two", "outcome": "passed"}]
+    learner = build_report("101-04", expected, raw, 0.1).as_learner_gradescope()
+    assert validate_results(learner) == []
+    text = json.dumps(learner)
+    assert "secret" not in text and "leaky detail" not in text
+    assert learner["score"] == 3 and learner["max_score"] == 6
+    folded = learner["tests"][-1]
+    assert folded["name"].startswith("2 hidden test(s)")
+    assert (folded["score"], folded["max_score"], folded["status"]) == (1, 4, "failed")
 
 
 def test_validate_results_reports_problems() -> None:

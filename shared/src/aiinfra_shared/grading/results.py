@@ -46,10 +46,19 @@ class TestResult:
 
 
 @dataclass
+class Skipped:
+    """A test skipped for a reason the grading machine declares (not counted)."""
+
+    name: str
+    reason: str
+    hidden: bool = False
+
+
+@dataclass
 class GradeReport:
     exercise: str
     tests: list[TestResult] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    skipped: list[Skipped] = field(default_factory=list)
     execution_time: float = 0.0
     problem: str = ""  # set when the submission could not be graded (install failure...)
 
@@ -65,18 +74,23 @@ class GradeReport:
     def percent(self) -> float:
         return 100.0 * self.score / self.max_score if self.max_score else 0.0
 
-    def output_text(self) -> str:
+    def output_text(self, learner: bool = False) -> str:
+        """The overall message; `learner=True` never names a hidden test."""
         passed = sum(t.status == "passed" for t in self.tests)
         lines = [f"Exercise {self.exercise}: {self.score:g}/{self.max_score:g} points "
                  f"({self.percent:.1f}%), {passed}/{len(self.tests)} tests passed."]
         if self.problem:
             lines.append(self.problem)
         if self.skipped:
-            lines.append(f"{len(self.skipped)} test(s) skipped on the grading machine "
-                         "(not counted): " + ", ".join(name for name, _ in self.skipped))
+            names = [s.name for s in self.skipped if not (learner and s.hidden)]
+            hidden = len(self.skipped) - len(names)
+            shown = ", ".join(names) + (f" and {hidden} hidden" if hidden else "")
+            lines.append(f"{len(self.skipped)} test(s) skipped on the grading machine for a "
+                         f"declared reason (no GPU, external tool; not counted): {shown}")
         return "\n".join(lines)
 
     def as_gradescope(self) -> dict[str, Any]:
+        """The full report (instructors): every test, hidden ones `after_due_date`."""
         return {
             "score": self.score,
             "max_score": self.max_score,
@@ -86,36 +100,76 @@ class GradeReport:
             "tests": [t.as_gradescope() for t in self.tests],
         }
 
+    def as_learner_gradescope(self) -> dict[str, Any]:
+        """The learner-safe report: hidden tests folded into one unnamed entry, no output."""
+        visible = [t.as_gradescope() for t in self.tests if not t.hidden]
+        hidden = [t for t in self.tests if t.hidden]
+        if hidden:
+            got = round(sum(t.score for t in hidden), 3)
+            total = round(sum(t.max_score for t in hidden), 3)
+            visible.append({
+                "name": f"{len(hidden)} hidden test(s): results after the due date",
+                "score": got, "max_score": total,
+                "status": "passed" if got == total else "failed",
+                "output": "", "visibility": "visible",
+            })
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "execution_time": round(self.execution_time, 2),
+            "output": self.output_text(learner=True),
+            "visibility": "visible",
+            "tests": visible,
+        }
+
+
+def _score_entry(test: dict[str, Any], entry: dict[str, Any], report: GradeReport) -> None:
+    """Turn one test's raw outcome into a TestResult (or a declared skip)."""
+    nodeid = test["nodeid"]
+    points = float(test.get("points", 1.0))
+    hidden = bool(test.get("hidden", False))
+    outcome, message = entry["outcome"], entry.get("message", "")
+    if outcome == "skipped":
+        if entry.get("sanctioned_skip"):
+            report.skipped.append(Skipped(nodeid, entry["sanctioned_skip"], hidden))
+            return
+        message = (f"skipped ({message or 'no reason'}): only the grading machine's declared "
+                   "skips (gpu, external) are allowed; any other skip scores 0")
+        outcome = "failed"
+    elif outcome in {"xfailed", "xpassed"}:
+        if test.get("xfail"):
+            outcome = "passed"  # the reference expects this failure
+        else:
+            message = (f"xfail ({message}) that the reference test does not declare: "
+                       "scores 0")
+            outcome = "failed"
+    if outcome == "passed":
+        report.tests.append(TestResult(nodeid, points, points, "passed", "", hidden))
+    else:
+        report.tests.append(TestResult(nodeid, points, 0.0, "failed", message, hidden))
+
 
 def build_report(exercise: str, expected: list[dict[str, Any]], raw: list[dict[str, Any]],
                  execution_time: float) -> GradeReport:
     """Score every EXPECTED test (from the reference collection) by its outcome in `raw`.
 
     A reference test that did not run in the submission (its module failed to import, say)
-    scores 0 with the collection error as its output; skipped tests are left out of the score.
+    scores 0 with the collection error as its output. A skip counts only when the plugin
+    itself declared it (no GPU, external tool): then it leaves score and maximum alike; any
+    other skip, and an xfail the reference does not mark, scores 0.
     """
     by_id = {entry["nodeid"]: entry for entry in raw}
     collect_errors = {entry["nodeid"]: entry for entry in raw
                       if entry.get("message", "").startswith("collection error")}
     report = GradeReport(exercise=exercise, execution_time=execution_time)
     for test in expected:
-        nodeid = test["nodeid"]
-        points = float(test.get("points", 1.0))
-        hidden = bool(test.get("hidden", False))
-        entry = by_id.get(nodeid)
+        entry = by_id.get(test["nodeid"])
         if entry is None:
-            module = nodeid.split("::", 1)[0]
+            module = test["nodeid"].split("::", 1)[0]
             error = collect_errors.get(module) or next(iter(collect_errors.values()), None)
             message = error["message"] if error else "test did not run in the submission"
-            report.tests.append(TestResult(nodeid, points, 0.0, "failed", message, hidden))
-        elif entry["outcome"] == "skipped":
-            report.skipped.append((nodeid, entry.get("message", "")))
-        elif entry["outcome"] == "passed":
-            report.tests.append(TestResult(nodeid, points, points, "passed", "", hidden))
-        else:
-            report.tests.append(
-                TestResult(nodeid, points, 0.0, "failed", entry.get("message", ""), hidden)
-            )
+            entry = {"outcome": "failed", "message": message}
+        _score_entry(test, entry, report)
     return report
 
 
@@ -154,30 +208,31 @@ def validate_results(payload: dict[str, Any]) -> list[str]:
     return problems
 
 
-def render_summary(report: GradeReport) -> str:
-    """Markdown for a GitHub job summary; hidden tests are counted, not named."""
+def render_summary(report: GradeReport, learner: bool = True) -> str:
+    """Markdown for a GitHub job summary; with `learner`, hidden tests are counted, not named."""
     lines = [
         f"## Grade for exercise {report.exercise}: {report.score:g} / {report.max_score:g} "
         f"({report.percent:.1f}%)",
         "",
     ]
     if report.problem:
-        lines += [f"> {report.problem}", ""]
+        lines += [f"> {line}" for line in report.problem.splitlines()] + [""]
     lines += ["| test | points | result |", "|---|---:|---|"]
     hidden = [t for t in report.tests if t.hidden]
     for test in report.tests:
-        if test.hidden:
+        if test.hidden and learner:
             continue
         mark = "passed" if test.status == "passed" else "**failed**"
-        lines.append(f"| `{test.name}` | {test.score:g}/{test.max_score:g} | {mark} |")
-    if hidden:
+        label = " (hidden)" if test.hidden else ""
+        lines.append(f"| `{test.name}`{label} | {test.score:g}/{test.max_score:g} | {mark} |")
+    if hidden and learner:
         got = sum(t.score for t in hidden)
         total = sum(t.max_score for t in hidden)
         lines.append(f"| {len(hidden)} hidden test(s) | {got:g}/{total:g} | shown after the "
                      "due date |")
     if report.skipped:
-        lines += ["", f"{len(report.skipped)} test(s) skipped on the grading machine "
-                  "(not counted)."]
+        lines += ["", f"{len(report.skipped)} test(s) skipped on the grading machine for a "
+                  "declared reason (not counted)."]
     return "\n".join(lines) + "\n"
 
 
@@ -195,12 +250,26 @@ def render_junit(report: GradeReport) -> str:
     return str(ET.tostring(suite, encoding="unicode"))
 
 
-def write_outputs(report: GradeReport, out_dir: Path, junit_from_pytest: Path | None) -> None:
-    """results.json, junit.xml (pytest's own when it ran) and summary.md, each atomically."""
+LEARNER_DIR = "learner"
+
+
+def write_outputs(report: GradeReport, out_dir: Path, junit_from_pytest: Path | None,
+                  log: str = "") -> None:
+    """Write the instructor's full report and the learner-safe one (`learner/`).
+
+    out_dir/: results.json (every test), junit.xml, summary.md (hidden tests named),
+    pytest.log. out_dir/learner/: results.json and summary.md with hidden tests counted but
+    never named and without their output. Each file is written atomically.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out_dir / "results.json", report.as_gradescope())
     if junit_from_pytest is not None and junit_from_pytest.is_file():
         atomic_write_text(out_dir / "junit.xml", junit_from_pytest.read_text())
     else:
         atomic_write_text(out_dir / "junit.xml", render_junit(report))
-    atomic_write_text(out_dir / "summary.md", render_summary(report))
+    atomic_write_text(out_dir / "summary.md", render_summary(report, learner=False))
+    atomic_write_text(out_dir / "pytest.log", log)
+    learner = out_dir / LEARNER_DIR
+    learner.mkdir(exist_ok=True)
+    atomic_write_json(learner / "results.json", report.as_learner_gradescope())
+    atomic_write_text(learner / "summary.md", render_summary(report, learner=True))

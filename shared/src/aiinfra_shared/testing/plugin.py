@@ -3,12 +3,17 @@
 Markers
     integration  -- talks to a real server started on loopback
     slow         -- takes more than a few seconds
-    gpu          -- needs CUDA; skipped automatically without it
+    gpu(count=N) -- needs CUDA (N devices, default 1); skipped automatically without them
     external     -- needs cloud credentials or a tool that cannot be installed here;
                     `@pytest.mark.external(reason="...", requires=["cosign"])` runs when every
                     program in `requires` is on PATH (or AIINFRA_RUN_EXTERNAL=1), else skips
     points(n)    -- grading weight (default 1)
     hidden       -- grading: result shown to the learner only after the due date
+
+Grading (`aiinfra-grade`) counts a skip as a failure unless this plugin itself skipped the test
+for a reason the grading machine declares: `gpu` without enough CUDA devices, or `external`.
+Those tests are recorded as "sanctioned" skips; any other skip, and an xfail the reference
+does not mark, scores 0.
 
 A program that `make setup` installs but that is missing is a skip with an install hint on a
 laptop, and an error when CI=true: CI must never go green by skipping.
@@ -52,7 +57,7 @@ T = TypeVar("T")
 MARKERS = {
     "integration": "talks to a real server started on loopback",
     "slow": "takes more than a few seconds",
-    "gpu": "needs a CUDA device; skipped automatically without one",
+    "gpu(count=1)": "needs CUDA devices; skipped automatically without enough of them",
     "external(reason, requires)": "needs credentials or a tool not installable here",
     "points(n)": "grading weight of the test (default 1)",
     "hidden": "grading: visible to learners only after the due date",
@@ -75,18 +80,26 @@ def require_or_skip(factory: Callable[[], T]) -> T:
         pytest.skip(message)
 
 
-def cuda_available() -> bool:
-    """True when a CUDA device can be used (torch if installed, else nvidia-smi)."""
+def cuda_device_count() -> int:
+    """How many CUDA devices can be used (torch if installed, else nvidia-smi)."""
     import importlib.util
 
     if importlib.util.find_spec("torch") is not None:
         import torch
 
-        return bool(torch.cuda.is_available())
+        return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
     smi = shutil.which("nvidia-smi")
     if not smi:
-        return False
-    return subprocess.run([smi, "-L"], capture_output=True, check=False).returncode == 0
+        return 0
+    listing = subprocess.run([smi, "-L"], capture_output=True, text=True, check=False)
+    if listing.returncode != 0:
+        return 0
+    return sum(line.startswith("GPU ") for line in listing.stdout.splitlines())
+
+
+def cuda_available() -> bool:
+    """True when at least one CUDA device can be used."""
+    return cuda_device_count() > 0
 
 
 # --------------------------------------------------------------------------- configuration
@@ -112,31 +125,41 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     weights = config.stash[_WEIGHTS_KEY]
-    gpu_ok: bool | None = None
+    devices: int | None = None
     for item in items:
         points_marker = item.get_closest_marker("points")
         points = float(points_marker.args[0]) if points_marker and points_marker.args else 1.0
-        weights[item.nodeid] = {"points": points,
-                                "hidden": item.get_closest_marker("hidden") is not None}
-        if item.get_closest_marker("gpu"):
-            if gpu_ok is None:
-                gpu_ok = cuda_available()
-            if not gpu_ok:
-                item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU"))
+        info: dict[str, Any] = {"points": points,
+                                "hidden": item.get_closest_marker("hidden") is not None,
+                                "xfail": item.get_closest_marker("xfail") is not None}
+        gpu = item.get_closest_marker("gpu")
+        if gpu:
+            if devices is None:
+                devices = cuda_device_count()
+            needed = int(gpu.kwargs.get("count", 1))
+            if devices < needed:
+                info["sanctioned_skip"] = f"needs {needed} CUDA GPU(s), found {devices}"
         external = item.get_closest_marker("external")
-        if external:
-            _apply_external(item, external)
+        if external and "sanctioned_skip" not in info:
+            reason = _external_skip_reason(external)
+            if reason:
+                info["sanctioned_skip"] = reason
+        if "sanctioned_skip" in info:
+            item.add_marker(pytest.mark.skip(reason=info["sanctioned_skip"]))
+        weights[item.nodeid] = info
 
 
-def _apply_external(item: pytest.Item, marker: pytest.Mark) -> None:
+def _external_skip_reason(marker: pytest.Mark) -> str | None:
+    """Why an `external` test cannot run here, or None when everything it needs is present."""
     reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "external")
     requires: Sequence[str] = marker.kwargs.get("requires", ())
     if os.environ.get("AIINFRA_RUN_EXTERNAL") == "1":
-        return
+        return None
     missing = [name for name in requires if shutil.which(name) is None]
     if not requires or missing:
         detail = f" (missing: {', '.join(missing)})" if missing else ""
-        item.add_marker(pytest.mark.skip(reason=f"external: {reason}{detail}"))
+        return f"external: {reason}{detail}"
+    return None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -144,7 +167,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if path:
         weights = session.config.stash[_WEIGHTS_KEY]
         tests = [{"nodeid": nodeid, **info} for nodeid, info in weights.items()]
-        Path(path).write_text(json.dumps({"tests": tests}, indent=2))
+        # The plugins that entry points loaded: the grader loads exactly these (and no
+        # plugin a submission adds) by disabling autoload and naming each with -p.
+        plugins = sorted({getattr(module, "__name__", str(module)) for module, _dist in
+                          session.config.pluginmanager.list_plugin_distinfo()})
+        Path(path).write_text(json.dumps({"tests": tests, "plugins": plugins}, indent=2))
 
 
 # --------------------------------------------------------------------------- grading records
@@ -166,7 +193,10 @@ class GradingRecorder:
             {"nodeid": report.nodeid, "outcome": "passed", "duration": 0.0, "message": ""},
         )
         entry["duration"] += float(report.duration)
-        if report.skipped and report.when in {"setup", "call"}:
+        if hasattr(report, "wasxfail"):
+            entry["outcome"] = "xfailed" if report.skipped else "xpassed"
+            entry["message"] = str(report.wasxfail) or "xfail"
+        elif report.skipped and report.when in {"setup", "call"}:
             entry["outcome"] = "skipped"
             entry["message"] = _skip_reason(report)
         elif report.failed:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, NotFoundError, echo_json
+from aiinfra_shared.grading.starter import StarterError, build_starter
 from aiinfra_shared.workspace.exercises import (
     ExerciseNotFoundError,
     affected,
@@ -96,6 +97,36 @@ def new(relpath: str, package: str, title: str | None, no_lock: bool) -> None:
     except ScaffoldError as exc:
         raise CLIError(str(exc), ExitCode.USAGE) from exc
     click.echo(f"created {target}")
+
+
+@cli.command()
+@click.option("--exercise", "spec", required=True, help="Exercise code (101-04) or folder.")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="Folder to create (must not exist, or be empty).")
+def starter(spec: str, out: Path) -> None:
+    """Build the learner's starter kit of an exercise.
+
+    The kit holds shared/, the root pyproject.toml and the exercise at its usual path; in the
+    exercise every '# BEGIN SOLUTION' region becomes raise NotImplementedError(hint) and the
+    hidden tests are removed. STARTER.md lists what to implement.
+
+    \b
+    Example:
+      aiinfra starter --exercise 101-04 --out ../envman-starter
+      cd ../envman-starter/mod-101-foundations/exercise-04-python-env-manager && make test
+    """
+    root = _root()
+    try:
+        exercise = resolve(root, spec)
+    except ExerciseNotFoundError as exc:
+        raise NotFoundError(str(exc)) from exc
+    try:
+        report = build_starter(root, exercise, out)
+    except StarterError as exc:
+        raise CLIError(str(exc), ExitCode.USAGE) from exc
+    click.echo(f"starter kit for {exercise.code}: {report.region_count} solution regions in "
+               f"{len(report.regions)} files, {report.hidden_removed} hidden tests removed")
+    click.echo(f"  {report.out / exercise.relpath}")
 
 
 @cli.command("ci-matrix")
