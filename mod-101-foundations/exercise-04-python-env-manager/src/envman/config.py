@@ -53,12 +53,14 @@ def user_config_path() -> Path:
 
 
 def _normalise(data: dict[str, Any], source: str) -> dict[str, Any]:
+    # BEGIN SOLUTION: map - to _, reject unknown keys naming the source
     out = {key.replace("-", "_"): value for key, value in data.items()}
     unknown = sorted(set(out) - set(Settings.model_fields))
     if unknown:
         raise ConfigError(f"{source}: unknown setting {unknown[0]!r} "
                           f"(known: {', '.join(sorted(Settings.model_fields))})")
     return out
+    # END SOLUTION
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class LoadedSettings:
 def load_settings(project_settings: dict[str, Any] | None = None,
                   project_source: str = "envman.toml [settings]") -> LoadedSettings:
     """Merge the layers and remember, per field, which layer won (for `config show`)."""
+    # BEGIN SOLUTION: merge user < project < ENVMAN_* env, note which layer won per field
     user_path = user_config_path()
     user: dict[str, Any] = {}
     if user_path.is_file():
@@ -95,3 +98,4 @@ def load_settings(project_settings: dict[str, Any] | None = None,
     finally:
         Settings._file_data = previous
     return LoadedSettings(settings, sources)
+    # END SOLUTION

@@ -31,6 +31,7 @@ class Finding:
 
 
 def diagnose(ctx: Context) -> list[Finding]:
+    # BEGIN SOLUTION: lock, env, interpreter, backend, packages vs lock, pip check
     findings: list[Finding] = []
     env = ctx.env_dir
     stale = envs.lock_is_stale(ctx)
@@ -78,10 +79,12 @@ def diagnose(ctx: Context) -> list[Finding]:
     for conflict in get_backend(ctx.spec.project.backend).check(ctx, env):
         findings.append(Finding("conflicts", f"pip check: {conflict}", "sync"))
     return findings
+    # END SOLUTION
 
 
 def repair(ctx: Context, findings: list[Finding]) -> list[str]:
     """Apply the strongest repair the findings call for; return what was done."""
+    # BEGIN SOLUTION: apply the strongest fix: lock if stale, then rebuild or sync
     fixes = sorted({f.fix for f in findings if f.fix != "none"}, key=_ORDER.__getitem__)
     done: list[str] = []
     if not fixes:
@@ -98,3 +101,4 @@ def repair(ctx: Context, findings: list[Finding]) -> list[str]:
         envs.sync(ctx, dev, groups)
         done.append("synced environment")
     return done
+    # END SOLUTION

@@ -58,6 +58,7 @@ def ensure_lock(ctx: Context) -> None:
 
 def _rewrite_prefix(env: Path, old: str, new: str) -> None:
     """Point scripts and activation files of a moved venv at its new path."""
+    # BEGIN SOLUTION: swap staging path for final in bin scripts and pyvenv.cfg
     old_b, new_b = old.encode(), new.encode()
     for folder in (env / "bin",):
         for path in folder.iterdir():
@@ -69,6 +70,7 @@ def _rewrite_prefix(env: Path, old: str, new: str) -> None:
     cfg = env / "pyvenv.cfg"
     if cfg.exists():
         cfg.write_text(cfg.read_text().replace(old, new))
+    # END SOLUTION
 
 
 def _remove(path: Path) -> None:
@@ -95,6 +97,7 @@ def create(ctx: Context, dev: bool = True, groups: tuple[str, ...] = (),
         interpreter = find_interpreter(ctx.spec.project.python)
     step("locking")
     ensure_lock(ctx)
+    # BEGIN SOLUTION: build in staging, rewrite prefix, rename in; restore on failure
     final = ctx.env_dir
     ctx.state_dir.mkdir(parents=True, exist_ok=True)
     state = {"backend": backend.name, "python": ctx.spec.project.python, "dev": dev,
@@ -132,6 +135,7 @@ def create(ctx: Context, dev: bool = True, groups: tuple[str, ...] = (),
             raise
         shutil.rmtree(backup, ignore_errors=True)
     return CreateResult(final, interpreter, len(installed_packages(env_python(final))))
+    # END SOLUTION
 
 
 def sync(ctx: Context, dev: bool | None = None, groups: tuple[str, ...] | None = None,

@@ -25,6 +25,7 @@ class Imported:
 
 def _poetry_constraint(name: str, value: Any) -> str:
     """Poetry's `^1.2` / `~1.2` / `*` / `1.2` into a PEP 508 requirement."""
+    # BEGIN SOLUTION: turn ^ ~ * and bare versions into PEP 508 ranges
     if isinstance(value, dict):
         value = value.get("version", "*")
     text = str(value).strip()
@@ -41,6 +42,7 @@ def _poetry_constraint(name: str, value: Any) -> str:
     if re.match(r"^\d", text):
         return f"{name}=={text}"
     return f"{name}{text.replace('~=', '~=')}"
+    # END SOLUTION
 
 
 def _python_from(spec: str) -> str | None:
@@ -54,6 +56,7 @@ def from_pyproject(path: Path) -> Imported:
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}:{getattr(exc, 'lineno', '?')}: invalid TOML: "
                         f"{getattr(exc, 'msg', exc)}") from exc
+    # BEGIN SOLUTION: read PEP 621, PEP 735 groups and tool.poetry into an Imported
     out = Imported(sources=[str(path.name)])
     project = data.get("project", {})
     out.name = project.get("name")
@@ -84,6 +87,7 @@ def from_pyproject(path: Path) -> Imported:
             out.groups.setdefault(group.lower(), []).extend(reqs)
     out.name = out.name or poetry.get("name")
     return out
+    # END SOLUTION
 
 
 def read_requirements(path: Path, seen: set[Path] | None = None) -> list[str]:
@@ -96,6 +100,7 @@ def read_requirements(path: Path, seen: set[Path] | None = None) -> list[str]:
         lines = path.read_text().splitlines()
     except OSError as exc:
         raise SpecError(f"{path}: cannot read ({exc.strerror})") from exc
+    # BEGIN SOLUTION: skip comments/options, follow -r, bad line gives file:line
     reqs: list[str] = []
     for number, raw in enumerate(lines, start=1):
         line = raw.split(" #", 1)[0].strip()
@@ -112,6 +117,7 @@ def read_requirements(path: Path, seen: set[Path] | None = None) -> list[str]:
             raise SpecError(f"{path}:{number}: invalid requirement {line!r}: {exc}") from exc
         reqs.append(line)
     return reqs
+    # END SOLUTION
 
 
 def from_requirements(paths: list[Path]) -> Imported:

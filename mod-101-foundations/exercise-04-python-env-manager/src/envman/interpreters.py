@@ -80,6 +80,7 @@ def _uv_candidates(wanted: str) -> list[Path]:
 
 def find_interpreter(wanted: str) -> Interpreter:
     """The first interpreter matching `wanted` (3.11 or 3.11.7) or InterpreterNotFoundError."""
+    # BEGIN SOLUTION: try PATH, pyenv, uv-managed; probe each version by running it
     seen: set[Path] = set()
     for source, candidates in (("PATH", _path_candidates), ("pyenv", _pyenv_candidates),
                                ("uv-managed", _uv_candidates)):
@@ -94,3 +95,4 @@ def find_interpreter(wanted: str) -> Interpreter:
         f"Python {wanted} not found (searched PATH, pyenv, uv-managed); install it with "
         f"`uv python install {wanted}` or `pyenv install {wanted}`, or choose another with "
         "--python")
+    # END SOLUTION

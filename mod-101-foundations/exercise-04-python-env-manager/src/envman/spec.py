@@ -121,6 +121,7 @@ class Spec(BaseModel):
 
     def content_hash(self) -> str:
         """Hash of what a lock depends on, so `doctor` can tell the lock is stale."""
+        # BEGIN SOLUTION: hash python minor, backend and the sorted requirement lists
         payload = {
             "python": self.python_minor,
             "backend": self.project.backend,
@@ -129,18 +130,23 @@ class Spec(BaseModel):
             "groups": {k: sorted(v) for k, v in sorted(self.groups.items())},
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        # END SOLUTION
 
     def declared_names(self, dev: bool = True, groups: tuple[str, ...] = ()) -> set[str]:
+        """Canonical names of the direct requirements selected by `dev` and `groups`."""
+        # BEGIN SOLUTION: canonical names of main, dev if asked, selected groups
         reqs = list(self.project.dependencies)
         if dev:
             reqs += self.project.dev_dependencies
         for group in groups:
             reqs += self.groups.get(group, [])
         return {canonicalize_name(Requirement(r).name) for r in reqs}
+        # END SOLUTION
 
 
 def _line_of(text: str, loc: tuple[str | int, ...]) -> int | None:
     """Best-effort line number of the key at `loc` in TOML `text` (1-based)."""
+    # BEGIN SOLUTION: track table headers; first line whose key path matches loc
     keys = [str(part) for part in loc if not isinstance(part, int)]
     if not keys:
         return None
@@ -161,34 +167,49 @@ def _line_of(text: str, loc: tuple[str | int, ...]) -> int | None:
         if full == keys[: len(full)] and len(full) >= min(len(keys), len(table) + 1):
             return number
     return None
+    # END SOLUTION
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, text: str, source: str) -> SpecError:
+    """`file:line: key K: invalid TOML: ...` for a file that is not valid TOML."""
+    # BEGIN SOLUTION: take the line from the decoder message and name the key on it
+    found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+    line = int(found.group(1)) if found else getattr(exc, "lineno", None)
+    where = f"{source}:{line}" if line else source
+    key = ""
+    if line and line <= len(text.splitlines()):
+        match = re.match(r'^\s*"?([A-Za-z0-9_.-]+)"?\s*=', text.splitlines()[line - 1])
+        key = f" key {match.group(1)}:" if match else ""
+    message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+    return SpecError(f"{where}:{key} invalid TOML: {message}")
+    # END SOLUTION
+
+
+def _validation_error(exc: ValidationError, text: str, source: str) -> SpecError:
+    """`file:line: key a.b: problem (got value)` for the first validation error."""
+    # BEGIN SOLUTION: first error: dotted key, its line via _line_of, the bad value
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    key = ".".join(str(p) for p in loc) or "<root>"
+    line = _line_of(text, loc)
+    where = f"{source}:{line}" if line else source
+    got = f" (got {err['input']!r})" if err["type"] not in {"missing"} and "input" in err \
+        and not isinstance(err["input"], dict) else ""
+    message = err["msg"].removeprefix("Value error, ")
+    more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return SpecError(f"{where}: key {key}: {message}{got}{more}")
+    # END SOLUTION
 
 
 def parse_spec(text: str, source: str) -> Spec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        line = int(found.group(1)) if found else getattr(exc, "lineno", None)
-        where = f"{source}:{line}" if line else source
-        key = ""
-        if line and line <= len(text.splitlines()):
-            match = re.match(r'^\s*"?([A-Za-z0-9_.-]+)"?\s*=', text.splitlines()[line - 1])
-            key = f" key {match.group(1)}:" if match else ""
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise SpecError(f"{where}:{key} invalid TOML: {message}") from exc
+        raise _toml_error(exc, text, source) from exc
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        key = ".".join(str(p) for p in loc) or "<root>"
-        line = _line_of(text, loc)
-        where = f"{source}:{line}" if line else source
-        got = f" (got {err['input']!r})" if err["type"] not in {"missing"} and "input" in err \
-            and not isinstance(err["input"], dict) else ""
-        message = err["msg"].removeprefix("Value error, ")
-        more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise SpecError(f"{where}: key {key}: {message}{got}{more}") from exc
+        raise _validation_error(exc, text, source) from exc
 
 
 def load_spec(path: Path) -> Spec:

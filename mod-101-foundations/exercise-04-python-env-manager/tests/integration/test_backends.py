@@ -23,6 +23,7 @@ def _installed(envman: Invoke, project: Path) -> dict[str, str]:
             if row["installed"]}
 
 
+@pytest.mark.points(6)
 @pytest.mark.parametrize("backend", ["venv", "uv", "poetry"])
 def test_create_lock_doctor_per_backend(backend: str, project: Path, envman: Invoke) -> None:
     spec_path = write_spec(project, backend)
@@ -50,6 +51,7 @@ def test_create_lock_doctor_per_backend(backend: str, project: Path, envman: Inv
     assert json.loads(doctor.stdout)["healthy"] is True
 
 
+@pytest.mark.points(5)
 def test_groups_export_and_diff(project: Path, envman: Invoke) -> None:
     write_spec(project, "uv", groups='[groups]\nplot = ["emt-plot"]\n')
     assert envman(project, "create", "--no-dev", "--group", "plot").exit_code == 0
@@ -78,6 +80,7 @@ def test_groups_export_and_diff(project: Path, envman: Invoke) -> None:
     assert "emt-devtool" not in conda.stdout  # dev deps only with --dev
 
 
+@pytest.mark.points(6)
 def test_add_remove_and_missing_package_is_all_or_nothing(project: Path, envman: Invoke) -> None:
     spec_path = write_spec(project, "uv")
     assert envman(project, "create").exit_code == 0
@@ -103,6 +106,7 @@ def test_add_remove_and_missing_package_is_all_or_nothing(project: Path, envman:
     assert envman(project, "remove", "emt-extra").exit_code == Exit.CONFLICT
 
 
+@pytest.mark.points(6)
 def test_failed_build_leaves_previous_env_and_spec(project: Path, envman: Invoke,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     spec_path = write_spec(project, "venv")
@@ -124,6 +128,7 @@ def test_failed_build_leaves_previous_env_and_spec(project: Path, envman: Invoke
     assert not list((project / ".envman").glob("staging-*"))
 
 
+@pytest.mark.points(4)
 def test_missing_interpreter_changes_nothing(project: Path, envman: Invoke) -> None:
     spec_path = write_spec(project, "uv")
     before = spec_path.read_bytes()
@@ -135,6 +140,7 @@ def test_missing_interpreter_changes_nothing(project: Path, envman: Invoke) -> N
     assert not (project / ".venv").exists()
 
 
+@pytest.mark.points(8)
 def test_doctor_detects_drift_and_fixes_it(project: Path, envman: Invoke, index_url: str) -> None:
     spec_path = write_spec(project, "uv")
     assert envman(project, "create").exit_code == 0
@@ -168,6 +174,8 @@ def test_doctor_detects_drift_and_fixes_it(project: Path, envman: Invoke, index_
     assert "emt-plot" in _installed(envman, project)
 
 
+@pytest.mark.points(5)
+@pytest.mark.hidden
 def test_doctor_interpreter_problems(project: Path, envman: Invoke) -> None:
     spec_path = write_spec(project, "uv")
     assert envman(project, "create").exit_code == 0
@@ -189,6 +197,7 @@ def test_doctor_interpreter_problems(project: Path, envman: Invoke) -> None:
     assert envman(project, "list").exit_code == 0
 
 
+@pytest.mark.points(4)
 def test_info_run_clean(project: Path, envman: Invoke) -> None:
     write_spec(project, "uv", extra='[env]\nGREETING = "hi"\n')
     assert envman(project, "create").exit_code == 0
@@ -214,6 +223,7 @@ def test_info_run_clean(project: Path, envman: Invoke) -> None:
     assert not (project / ".envman").exists()
 
 
+@pytest.mark.points(5)
 def test_subprocess_init_create_export(project: Path, tmp_path: Path) -> None:
     """The installed console script end to end, as a user runs it."""
     exe = str(Path(sys.executable).parent / "envman")

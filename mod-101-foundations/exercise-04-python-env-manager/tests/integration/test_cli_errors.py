@@ -13,6 +13,7 @@ from tests.conftest import Invoke, write_spec
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.points(1)
 def test_outside_project(isolated: Path, envman: Invoke) -> None:
     result = envman(isolated, "info")
     assert result.exit_code == Exit.NO_PROJECT
@@ -20,6 +21,7 @@ def test_outside_project(isolated: Path, envman: Invoke) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.points(3)
 def test_malformed_spec_names_file_line_key(isolated: Path, envman: Invoke) -> None:
     spec = write_spec(isolated, "uv")
     spec.write_text(spec.read_text().replace('backend = "uv"', 'backend = "pipenv"'))
@@ -33,6 +35,7 @@ def test_malformed_spec_names_file_line_key(isolated: Path, envman: Invoke) -> N
     assert "envman.toml:1:" in broken.stderr
 
 
+@pytest.mark.points(1)
 def test_unknown_backend_option(isolated: Path, envman: Invoke) -> None:
     write_spec(isolated, "uv")
     result = envman(isolated, "create", "--backend", "pipenv")
@@ -40,6 +43,8 @@ def test_unknown_backend_option(isolated: Path, envman: Invoke) -> None:
     assert "pipenv" in result.stderr
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_corrupt_venv(project: Path, envman: Invoke) -> None:
     write_spec(project, "uv")
     (project / ".venv" / "bin").mkdir(parents=True)
@@ -49,6 +54,7 @@ def test_corrupt_venv(project: Path, envman: Invoke) -> None:
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.points(3)
 def test_init_imports_pyproject_and_rejects_bad_python(isolated: Path, envman: Invoke) -> None:
     (isolated / "pyproject.toml").write_text(
         '[project]\nname = "ml"\nrequires-python = ">=3.12"\ndependencies = ["emt-app"]\n'
@@ -65,6 +71,8 @@ def test_init_imports_pyproject_and_rejects_bad_python(isolated: Path, envman: I
     assert '"emt-devtool"' in text
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_config_show_sources(isolated: Path, envman: Invoke,
                              monkeypatch: pytest.MonkeyPatch) -> None:
     user = isolated.parent / "user-config.toml"
@@ -82,6 +90,7 @@ def test_config_show_sources(isolated: Path, envman: Invoke,
     assert rows["timeout"][1] == "default"
 
 
+@pytest.mark.points(2)
 def test_docker_build_without_engine(project: Path, envman: Invoke,
                                      monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     write_spec(project, "uv")
@@ -96,6 +105,7 @@ def test_docker_build_without_engine(project: Path, envman: Invoke,
     assert (project / "Dockerfile").is_file()
 
 
+@pytest.mark.points(3)
 @pytest.mark.external(reason="conda/mamba/micromamba cannot be installed here (no conda "
                              "channel reachable)", requires=["conda"])
 def test_conda_backend_creates_env(project: Path, envman: Invoke) -> None:

@@ -8,6 +8,7 @@ from envman.adapters.conda import create_command, find_conda, remove_command
 from envman.errors import Exit, ToolUnavailableError
 
 
+@pytest.mark.points(4)
 def test_conda_commands() -> None:
     cmd = create_command("/opt/conda/bin/mamba", Path("/p/.conda-env"), "3.11")
     assert cmd == ["/opt/conda/bin/mamba", "create", "--yes", "--quiet", "--prefix",
@@ -24,6 +25,8 @@ def _fake_tool(folder: Path, name: str) -> Path:
     return path
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_find_conda_prefers_micromamba_then_fails(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -38,6 +41,7 @@ def test_find_conda_prefers_micromamba_then_fails(tmp_path: Path,
         find_conda("nope")
 
 
+@pytest.mark.points(3)
 def test_no_container_engine_is_said_plainly(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -51,6 +55,8 @@ def test_no_container_engine_is_said_plainly(tmp_path: Path,
         str(tmp_path / "buildah"), "build", "--isolation", "chroot"]
 
 
+@pytest.mark.points(4)
+@pytest.mark.hidden
 def test_parse_pins_skips_comments_and_markers() -> None:
     text = ("emt-app==1.0.0 \\\n    --hash=sha256:abc\n# comment\n"
             "Emt_Core==2.0 ; python_version >= '3'\n-e .\n")

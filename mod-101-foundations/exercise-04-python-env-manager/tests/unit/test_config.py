@@ -6,6 +6,7 @@ from aiinfra_shared.config import ConfigError
 from envman.config import load_settings, user_config_path
 
 
+@pytest.mark.points(6)
 def test_layers_and_sources(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     user = user_config_path()
     user.write_text('default-backend = "poetry"\nindex_url = "https://user.example/simple"\n'
@@ -26,6 +27,8 @@ def test_layers_and_sources(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert loaded.sources["index_url"] == "env ENVMAN_INDEX_URL"
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_bad_user_config_is_a_config_error(isolated: Path) -> None:
     user_config_path().write_text('colour = "red"\n')
     with pytest.raises(ConfigError, match="unknown setting 'colour'"):

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import yaml
 
 from envman.export import DOCKERIGNORE, compose, devcontainer, environment_yml, render
@@ -17,6 +18,7 @@ MODEL_DIR = "/models"
 PINS = {"emt-app": "1.0.0", "emt-core": "1.0.0"}
 
 
+@pytest.mark.points(4)
 def test_conda_environment_from_lock() -> None:
     doc = yaml.safe_load(environment_yml(SPEC, PINS))
     assert doc["name"] == "demo"
@@ -26,6 +28,7 @@ def test_conda_environment_from_lock() -> None:
     assert doc["variables"] == {"MODEL_DIR": "/models"}
 
 
+@pytest.mark.points(5)
 def test_dockerfile_is_multistage_non_root_with_env() -> None:
     files = render("dockerfile", SPEC, PINS)
     assert set(files) == {"Dockerfile", ".dockerignore", "requirements.lock.txt"}
@@ -39,6 +42,7 @@ def test_dockerfile_is_multistage_non_root_with_env() -> None:
     assert ".venv" in DOCKERIGNORE.splitlines()
 
 
+@pytest.mark.points(3)
 def test_compose_and_devcontainer() -> None:
     doc = yaml.safe_load(compose(SPEC))
     service = doc["services"]["demo"]

@@ -6,6 +6,7 @@ from envman.errors import SpecError
 from envman.importers import discover, from_pyproject, from_requirements
 
 
+@pytest.mark.points(4)
 def test_pep621_groups_and_poetry(tmp_path: Path) -> None:
     path = tmp_path / "pyproject.toml"
     path.write_text("""
@@ -36,6 +37,7 @@ mkdocs = ">=1.5"
     assert imported.groups == {"gpu": ["cupy"], "lint": ["ruff"], "docs": ["mkdocs>=1.5"]}
 
 
+@pytest.mark.points(3)
 def test_requirements_follow_includes_and_split_dev(tmp_path: Path) -> None:
     (tmp_path / "base.txt").write_text("numpy==2.1.0  # pinned\n")
     (tmp_path / "requirements.txt").write_text(
@@ -47,6 +49,8 @@ def test_requirements_follow_includes_and_split_dev(tmp_path: Path) -> None:
     assert imported.dev == ["pytest"]
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_bad_requirement_line_names_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "requirements.txt"
     bad.write_text("numpy\nnot a valid req!!\n")

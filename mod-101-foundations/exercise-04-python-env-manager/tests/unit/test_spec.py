@@ -20,6 +20,7 @@ HF_HOME = "/cache"
 """
 
 
+@pytest.mark.points(4)
 def test_parse_good_spec_and_round_trip() -> None:
     spec = parse_spec(GOOD, "envman.toml")
     assert spec.project.backend == "poetry"
@@ -31,6 +32,7 @@ def test_parse_good_spec_and_round_trip() -> None:
     assert spec.declared_names(groups=("plot",)) == {"numpy", "pandas", "pytest", "matplotlib"}
 
 
+@pytest.mark.points(4)
 def test_content_hash_changes_with_dependencies_only() -> None:
     spec = parse_spec(GOOD, "x")
     other = parse_spec(GOOD.replace('"pytest"', '"pytest>=8"'), "x")
@@ -39,6 +41,7 @@ def test_content_hash_changes_with_dependencies_only() -> None:
     assert spec.content_hash() == env_only.content_hash()
 
 
+@pytest.mark.points(3)
 def test_malformed_toml_names_file_and_line() -> None:
     with pytest.raises(SpecError) as err:
         parse_spec('[project]\nname = "x"\npython = 3.11.\n', "envman.toml")
@@ -46,6 +49,7 @@ def test_malformed_toml_names_file_and_line() -> None:
     assert err.value.format_message().startswith("envman.toml:3: key python: invalid TOML")
 
 
+@pytest.mark.points(3)
 def test_unknown_backend_in_file_names_line_and_key() -> None:
     with pytest.raises(SpecError) as err:
         parse_spec(GOOD.replace('"poetry"', '"pipenv"'), "envman.toml")
@@ -54,6 +58,8 @@ def test_unknown_backend_in_file_names_line_and_key() -> None:
     assert "pipenv" in message
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_invalid_requirement_and_unknown_key() -> None:
     with pytest.raises(SpecError, match=r"envman.toml:5: key project.dependencies: .*item 1"):
         parse_spec(GOOD.replace('"pandas<3"', '"pandas<<3"'), "envman.toml")
@@ -63,6 +69,7 @@ def test_invalid_requirement_and_unknown_key() -> None:
         parse_spec(GOOD.replace('"3.11"', '"eleven"'), "envman.toml")
 
 
+@pytest.mark.points(2)
 def test_find_project_walks_up_and_fails_outside(tmp_path: Path) -> None:
     (tmp_path / "envman.toml").write_text(GOOD)
     nested = tmp_path / "a" / "b"

@@ -42,6 +42,7 @@ def installed_packages(python: Path) -> Pins:
 
 def parse_pins(text: str) -> Pins:
     """`name==version` lines of a requirements file (comments and options skipped)."""
+    # BEGIN SOLUTION: name==version per line; skip comments, options, markers
     pins: Pins = {}
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].split(";", 1)[0].strip().rstrip("\\").strip()
@@ -50,6 +51,7 @@ def parse_pins(text: str) -> Pins:
         name, version = line.split("==", 1)
         pins[canonicalize_name(name.split("[", 1)[0].strip())] = version.strip()
     return pins
+    # END SOLUTION
 
 
 class Backend(ABC):
@@ -106,6 +108,7 @@ class PipSyncMixin:
         return args
 
     def pip_sync(self, ctx: Context, python: Path, pins: Pins) -> None:
+        # BEGIN SOLUTION: uninstall extras, pip install --no-deps what differs
         installed = installed_packages(python)
         wanted = [f"{n}=={v}" for n, v in sorted(pins.items()) if installed.get(n) != v]
         extra = sorted(n for n in installed if n not in pins and n not in BASE_PACKAGES)
@@ -123,3 +126,4 @@ class PipSyncMixin:
                          what="pip install", env=env, timeout=ctx.settings.timeout)
             finally:
                 Path(handle.name).unlink(missing_ok=True)
+        # END SOLUTION

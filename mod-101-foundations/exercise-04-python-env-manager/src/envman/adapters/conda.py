@@ -23,6 +23,7 @@ CONDA_TOOLS = ("micromamba", "mamba", "conda")
 
 def find_conda(explicit: str | None = None) -> str:
     """The configured conda executable, else the first of micromamba/mamba/conda on PATH."""
+    # BEGIN SOLUTION: configured exe, then micromamba, mamba, conda, then CONDA_EXE
     if explicit:
         found = which(explicit) or (explicit if Path(explicit).exists() else None)
         if not found:
@@ -37,11 +38,13 @@ def find_conda(explicit: str | None = None) -> str:
         return env_exe
     raise ToolUnavailableError("no conda, mamba or micromamba on PATH (install Miniforge or "
                           "micromamba, or set conda_exe in the config)")
+    # END SOLUTION
 
 
 def create_command(conda: str, prefix: Path, python: str,
                    channels: tuple[str, ...] = ("conda-forge",)) -> list[str]:
     """`<conda> create` for an env with just python + pip at `prefix`."""
+    # BEGIN SOLUTION: create --prefix with pinned channels, python=X.Y and pip
     cmd = [conda, "create", "--yes", "--quiet", "--prefix", str(prefix)]
     if Path(conda).name.startswith("micromamba") or channels:
         for channel in channels:
@@ -49,6 +52,7 @@ def create_command(conda: str, prefix: Path, python: str,
         cmd.append("--override-channels")
     cmd += [f"python={python}", "pip"]
     return cmd
+    # END SOLUTION
 
 
 def remove_command(conda: str, prefix: Path) -> list[str]:

@@ -33,6 +33,7 @@ def _docker_daemon_up(exe: str) -> bool:
 
 def detect_engine() -> Engine:
     """docker (client + reachable daemon), else buildah, else a plain explanation."""
+    # BEGIN SOLUTION: docker if its daemon answers, else buildah, else say why not
     docker = which("docker")
     if docker and _docker_daemon_up(docker):
         return Engine("docker", docker)
@@ -43,6 +44,7 @@ def detect_engine() -> Engine:
         "neither docker nor buildah is installed"
     raise ToolUnavailableError(f"no container engine: {why}; the Dockerfile is ready, build it "
                           "where an engine runs")
+    # END SOLUTION
 
 
 def build(engine: Engine, context: Path, tag: str, timeout: float = 1800.0) -> None:

@@ -77,11 +77,13 @@ class PipLockMixin:
         return [self.lock_dir(ctx) / f"{name}.lock" for name in lock_sets(ctx)]
 
     def locked(self, ctx: Context, dev: bool, groups: tuple[str, ...]) -> Pins:
+        # BEGIN SOLUTION: union of the main, dev and group lock files, parsed into pins
         names = ["main", *(["dev"] if dev else []), *groups]
         pins: Pins = {}
         for name in names:
             pins.update(parse_pins((self.lock_dir(ctx) / f"{name}.lock").read_text()))
         return pins
+        # END SOLUTION
 
 
 class VenvPipBackend(PipLockMixin, PipSyncMixin, Backend):
