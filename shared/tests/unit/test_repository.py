@@ -61,3 +61,72 @@ def test_every_exercise_has_the_skeleton(repo_root: Path) -> None:
     missing = [f"{ex.code}: {name}" for ex in discover(repo_root) for name in required
                if not (ex.path / name).exists()]
     assert missing == []
+
+
+def test_production_code_never_imports_the_test_plugin(repo_root: Path) -> None:
+    """Exercises' src/, benchmarks and examples use aiinfra_shared.procs, not .testing."""
+    offenders = [
+        f"{path.relative_to(repo_root)}:{number}"
+        for ex in discover(repo_root)
+        for folder in ("src", "benchmarks", "examples")
+        for path in (ex.path / folder).rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "aiinfra_shared.testing" in line
+    ]
+    runtime = repo_root / "shared" / "src" / "aiinfra_shared"
+    offenders += [
+        f"{path.relative_to(repo_root)}:{number}"
+        for path in runtime.rglob("*.py")
+        if "testing" not in path.relative_to(runtime).parts
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if line.lstrip().startswith(("import pytest", "from pytest", "from aiinfra_shared.testing"))
+    ]
+    assert offenders == []
+
+
+def test_grade_workflow_needs_an_explicit_reference_and_publishes_only_learner_files(
+    repo_root: Path,
+) -> None:
+    import yaml
+
+    workflow = yaml.safe_load((repo_root / ".github" / "workflows" / "grade.yml").read_text())
+    inputs = workflow[True]["workflow_call"]["inputs"]  # YAML 1.1 reads `on:` as True
+    assert inputs["reference-repository"]["required"] is True
+    assert "default" not in inputs["reference-repository"]
+    steps = workflow["jobs"]["grade"]["steps"]
+    text = (repo_root / ".github" / "workflows" / "grade.yml").read_text()
+    assert "github.repository" not in text.split("name: grade", 1)[1]
+    uploads = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert [s["with"]["path"] for s in uploads] == ["grade/learner/"]
+    summaries = [s["run"] for s in steps if "GITHUB_STEP_SUMMARY" in str(s.get("run", ""))]
+    assert summaries and all("grade/learner/" in run for run in summaries)
+
+
+def test_every_exercise_is_ready_for_grading(repo_root: Path) -> None:
+    """Reference-owned files declared, a README Grading section, solution regions that the
+    starter generator accepts, hidden tests it can remove."""
+    from aiinfra_shared.grading.markers import MarkerError, strip_hidden_tests, strip_solutions
+
+    problems: list[str] = []
+    for ex in discover(repo_root):
+        data = tomllib.loads((ex.path / "pyproject.toml").read_text())
+        grading = data.get("tool", {}).get("aiinfra", {}).get("grading", {})
+        if "tests/**" not in grading.get("reference-files", []):
+            problems.append(f"{ex.code}: [tool.aiinfra.grading] reference-files lacks tests/**")
+        if "\n## Grading" not in (ex.path / "README.md").read_text():
+            problems.append(f"{ex.code}: README has no '## Grading' section")
+        regions = 0
+        for path in sorted(ex.path.rglob("*.py")):
+            rel = path.relative_to(ex.path).as_posix()
+            if ".venv" in path.parts:
+                continue
+            try:
+                if rel.startswith("tests/"):
+                    strip_hidden_tests(path.read_text(), rel)
+                else:
+                    regions += len(strip_solutions(path.read_text(), rel)[1])
+            except MarkerError as exc:
+                problems.append(f"{ex.code}: {exc}")
+        if regions == 0:
+            problems.append(f"{ex.code}: no '# BEGIN SOLUTION' regions in its code")
+    assert problems == []
