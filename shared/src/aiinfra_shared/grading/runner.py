@@ -47,7 +47,8 @@ _IGNORE = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache", ".mypy
 INSTALL_TIMEOUT_S = 1800
 DEFAULT_TEST_TIMEOUT_S = 300
 ALWAYS_REFERENCE = ("tests/**",)
-_PYTEST_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "VIRTUAL_ENV")
+_PYTEST_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+               "VIRTUAL_ENV")
 
 
 class GradingError(RuntimeError):
@@ -108,7 +109,8 @@ def collect_expected(reference: Path, select: Sequence[str] = ()) -> Collection:
             cwd=reference, env=env, capture_output=True, text=True, check=False, timeout=600,
         )
         if result.returncode != 0 or not out.is_file():
-            raise GradingError(f"cannot collect the reference tests: {_tail(result.stdout)}")
+            raise GradingError("cannot collect the reference tests: "
+                              f"{_tail(result.stdout + result.stderr)}")
         data = json.loads(out.read_text())
         return Collection(tests=list(data["tests"]), plugins=list(data.get("plugins", [])))
 
