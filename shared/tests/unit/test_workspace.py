@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import tomllib
 from pathlib import Path
 
@@ -79,7 +80,8 @@ def test_parse_junit_and_table(tmp_path: Path) -> None:
     table = render_table([ok, empty])
     assert ok.ok and not empty.ok
     assert "FAIL no tests collected" in table
-    assert table.splitlines()[-1].split()[:4] == ["total", "10", "0", "1"]
+    total = next(line for line in table.splitlines() if line.startswith("total"))
+    assert total.split()[:4] == ["total", "10", "0", "1"]
 
 
 def test_build_report_scores_expected_tests() -> None:
@@ -144,3 +146,43 @@ def test_validate_results_reports_problems() -> None:
     assert "missing top-level 'execution_time'" in problems
     assert "tests[0] missing 'max_score'" in problems
     assert "tests[0].status is 'ok'" in problems
+
+
+def _suite_folder(root: Path, recipe: str) -> Path:
+    folder = root / "suite"
+    folder.mkdir()
+    (folder / "Makefile").write_text(f"test:\n\t{recipe}\n")
+    return folder
+
+
+def test_a_suite_past_its_timeout_is_stopped_and_fails(tmp_path: Path) -> None:
+    from aiinfra_shared.workspace.test_all import run_suite
+
+    folder = _suite_folder(tmp_path, "sleep 60")
+    started = time.monotonic()
+    result = run_suite("hang", folder, tmp_path / "reports", tmp_path, timeout=1.0)
+    assert time.monotonic() - started < 30
+    assert not result.ok and result.exit_code == 124
+    assert "suite timeout" in result.note
+    assert "stopped after 1s" in render_table([result])
+
+
+def test_processes_a_suite_leaves_behind_are_reported_and_stopped(tmp_path: Path) -> None:
+    from aiinfra_shared.workspace.test_all import _tagged_processes, run_suite
+
+    folder = _suite_folder(tmp_path, "setsid sleep 300 > /dev/null 2>&1 < /dev/null &")
+    result = run_suite("leaky", folder, tmp_path / "reports", tmp_path, timeout=30)
+    assert len(result.leftovers) == 1 and "sleep 300" in result.leftovers[0]
+    assert "left 1 process(es) running" in render_table([result])
+    assert _tagged_processes("leaky") == {}  # and they were stopped
+
+
+def test_summary_names_the_slowest_suites_and_warns_about_slow_ones() -> None:
+    results = [SuiteResult(f"10{i}-0{i}", "p", 1, 0, 0, 0, float(s), 0)
+               for i, s in enumerate([10, 200, 30, 40, 50, 60])]
+    table = render_table(results)
+    slowest = table.split("slowest suites:\n", 1)[1].splitlines()[:5]
+    assert [line.split()[0] for line in slowest] == ["101-01", "105-05", "104-04", "103-03",
+                                                     "102-02"]
+    assert "51.3%" in slowest[0]  # 200 of 390 s
+    assert "warning: 101-01 took 200 s" in table
