@@ -28,6 +28,7 @@ class Report(BaseModel):
 def compare_files(old: ResultsFile, new: ResultsFile, alpha: float = 0.01,
                   min_effect: float = 0.05) -> Report:
     """Welch's t-test per paired job, plus a minimum slowdown of `min_effect` (relative)."""
+    # BEGIN SOLUTION: pair results by key and give each pair a verdict
     olds = {r.key: r for r in old.results}
     news = {r.key: r for r in new.results}
     rows: list[Row] = []
@@ -47,3 +48,4 @@ def compare_files(old: ResultsFile, new: ResultsFile, alpha: float = 0.01,
                        "improvement" if c.improvement else "unchanged")
             rows.append(Row(key=key, verdict=verdict, comparison=c))
     return Report(rows=rows, alpha=alpha, min_effect=min_effect)
+    # END SOLUTION

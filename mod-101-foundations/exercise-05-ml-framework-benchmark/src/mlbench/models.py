@@ -92,6 +92,7 @@ def spec_for(model: str, size: str = "small", overrides: dict[str, object] | Non
 
 def param_count(spec: ModelSpec) -> int:
     """Exact trainable parameter count of the architecture, independent of any framework."""
+    # BEGIN SOLUTION: count every weight and bias of the CNN, Transformer and LSTM analytically
     if isinstance(spec, CNNSpec):
         w = spec.width
         stem = 9 * spec.in_channels * w + w
@@ -108,11 +109,13 @@ def param_count(spec: ModelSpec) -> int:
         inp = spec.embed_dim if i == 0 else h
         total += 4 * h * inp + 4 * h * h + 4 * h
     return total + h * spec.num_classes + spec.num_classes
+    # END SOLUTION
 
 
 def make_batch(spec: ModelSpec, batch_size: int, seed: int = 0
                ) -> tuple[np.ndarray, np.ndarray]:
     """Synthetic inputs and labels, identical for every framework (images are NHWC)."""
+    # BEGIN SOLUTION: seeded NHWC float32 images or int32 token ids, plus int32 labels
     rng = np.random.default_rng(seed)
     if isinstance(spec, CNNSpec):
         x = rng.standard_normal((batch_size, spec.image_size, spec.image_size,
@@ -121,3 +124,4 @@ def make_batch(spec: ModelSpec, batch_size: int, seed: int = 0
         x = rng.integers(0, spec.vocab_size, (batch_size, spec.seq_len)).astype(np.int32)
     y = rng.integers(0, spec.num_classes, (batch_size,)).astype(np.int32)
     return x, y
+    # END SOLUTION

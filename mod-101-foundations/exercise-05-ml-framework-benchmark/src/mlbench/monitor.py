@@ -41,6 +41,7 @@ class Monitor:
         self._cores = len(os.sched_getaffinity(0))
 
     def _sample(self) -> None:
+        # BEGIN SOLUTION: sample peak RSS, CPU percent per core and NVML GPU utilisation, memory
         self._peak_rss = max(self._peak_rss, self._proc.memory_info().rss)
         self._cpu.append(self._proc.cpu_percent(None) / self._cores)
         if self._nvml is not None:
@@ -49,6 +50,7 @@ class Monitor:
             self._gpu_util.append(float(pynvml.nvmlDeviceGetUtilizationRates(self._nvml).gpu))
             used = int(pynvml.nvmlDeviceGetMemoryInfo(self._nvml).used)
             self._gpu_mem_peak = max(self._gpu_mem_peak, used)
+        # END SOLUTION
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

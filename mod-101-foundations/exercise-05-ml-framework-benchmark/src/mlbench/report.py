@@ -114,6 +114,7 @@ def _fmt(v: Any, digits: int = 3) -> str:
 
 def markdown_summary(doc: ResultsFile) -> str:
     """A markdown table of every result plus the fastest framework per workload."""
+    # BEGIN SOLUTION: results table, fastest framework per workload, server and skipped tables
     lines = [f"# mlbench results: suite `{doc.suite}`", "",
              f"Created {doc.created}; {len(doc.results)} jobs.", ""]
     envs = {r.env.framework: r.env for r in doc.results if r.env}
@@ -158,10 +159,12 @@ def markdown_summary(doc: ResultsFile) -> str:
         lines += ["", "## Skipped or failed", ""]
         lines += [f"- {r.key}: **{r.status}**: {r.reason}" for r in other]
     return "\n".join(lines) + "\n"
+    # END SOLUTION
 
 
 def html_report(doc: ResultsFile) -> str:
     """One HTML file: embedded plotly.js (offline), charts, the summary tables."""
+    # BEGIN SOLUTION: one offline HTML page: charts with plotly.js embedded once, all results
     ok = _ok(doc)
     figures = [f for f in (throughput_figure(ok, "train"), throughput_figure(ok, "infer"),
                            latency_figure(ok, "train"), latency_figure(ok, "infer"),
@@ -198,3 +201,4 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;fo
 {''.join(rows)}</table>
 </body></html>
 """
+    # END SOLUTION

@@ -79,6 +79,7 @@ def save(doc: ResultsFile, out_dir: Path) -> tuple[Path, Path]:
 
 def load(path: Path) -> ResultsFile:
     """Read a results file; ResultsError names the problem in one line."""
+    # BEGIN SOLUTION: parse, check schema_version, validate; one-line ResultsError otherwise
     try:
         raw = json.loads(Path(path).read_text())
     except FileNotFoundError as exc:
@@ -96,3 +97,4 @@ def load(path: Path) -> ResultsFile:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise ResultsError(f"{path}: invalid results file at {loc}: {first['msg']}") from exc
+    # END SOLUTION

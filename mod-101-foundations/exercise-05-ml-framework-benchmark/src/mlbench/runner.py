@@ -25,6 +25,7 @@ OnResult = Callable[[Result], None]
 
 def worker_env(threads: int, base: dict[str, str] | None = None) -> dict[str, str]:
     """Environment that fixes every thread pool the three frameworks use to `threads`."""
+    # BEGIN SOLUTION: pin the OMP, MKL, OpenBLAS, TF and XLA thread pools, keep user XLA flags
     env = dict(os.environ if base is None else base)
     n = str(threads)
     env.update({"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n,
@@ -39,6 +40,7 @@ def worker_env(threads: int, base: dict[str, str] | None = None) -> dict[str, st
     if flags:
         env["XLA_FLAGS"] = flags
     return env
+    # END SOLUTION
 
 
 def _skip(job: Job, reason: str) -> Result:
@@ -58,6 +60,7 @@ def run_group(framework: str, threads: int, device: Device, jobs: list[Job],
               cpu_affinity: list[int] | None = None, timeout_s: float = 3600.0,
               on_result: OnResult | None = None) -> list[Result]:
     """Run `jobs` (all for one framework/threads/device) in a fresh worker process."""
+    # BEGIN SOLUTION: run python -m mlbench.worker, read its JSON lines, kill it on timeout
     results: list[Result] = []
 
     def record(r: Result) -> None:
@@ -114,11 +117,13 @@ def run_group(framework: str, threads: int, device: Device, jobs: list[Job],
                 record(_error(job, f"{framework} worker exited with code {rc} before this "
                                    f"job finished: {_stderr_tail(err_path)}"))
     return results
+    # END SOLUTION
 
 
 def run_jobs(jobs: list[Job], cpu_affinity: list[int] | None = None,
              on_result: OnResult | None = None, timeout_s: float = 3600.0) -> list[Result]:
     """Run all jobs, grouped per framework; missing frameworks are skipped with the reason."""
+    # BEGIN SOLUTION: group jobs per framework, threads and device; skip missing frameworks
     avail = availability()
     results: list[Result] = []
     order = {fw: i for i, fw in enumerate(dict.fromkeys(j.framework for j in jobs))}
@@ -140,3 +145,4 @@ def run_jobs(jobs: list[Job], cpu_affinity: list[int] | None = None,
         results.extend(run_group(fw, threads, device, group,  # type: ignore[arg-type]
                                  cpu_affinity, timeout_s, on_result))
     return results
+    # END SOLUTION

@@ -39,16 +39,19 @@ class ScenarioResult(BaseModel):
 
 def poisson_arrivals(qps: float, count: int, seed: int = 0) -> np.ndarray:
     """Arrival offsets (seconds from start) of a Poisson process: exponential gaps, mean 1/qps."""
+    # BEGIN SOLUTION: validate, then cumulative sums of seeded exponential gaps (mean 1/qps)
     if qps <= 0:
         raise ValueError("target QPS must be > 0")
     if count < 1:
         raise ValueError("count must be >= 1")
     rng = np.random.default_rng(seed)
     return np.cumsum(rng.exponential(1.0 / qps, count))
+    # END SOLUTION
 
 
 def single_stream(query: Step, sync: Sync, queries: int) -> ScenarioResult:
     """Issue `queries` batch-1 queries back to back."""
+    # BEGIN SOLUTION: issue the queries back to back, timing query plus sync each
     lat: list[float] = []
     t0 = time.perf_counter()
     for _ in range(queries):
@@ -58,10 +61,12 @@ def single_stream(query: Step, sync: Sync, queries: int) -> ScenarioResult:
     wall = time.perf_counter() - t0
     return ScenarioResult(scenario="single_stream", queries=queries, samples=queries,
                           wall_s=wall, throughput=queries / wall, latencies=lat)
+    # END SOLUTION
 
 
 def offline(query: Step, sync: Sync, batches: int, batch_size: int) -> ScenarioResult:
     """Process `batches` full batches as fast as possible; report samples per second."""
+    # BEGIN SOLUTION: run the batches as fast as possible and report samples per second
     lat: list[float] = []
     t0 = time.perf_counter()
     for _ in range(batches):
@@ -72,6 +77,7 @@ def offline(query: Step, sync: Sync, batches: int, batch_size: int) -> ScenarioR
     samples = batches * batch_size
     return ScenarioResult(scenario="offline", queries=batches, samples=samples, wall_s=wall,
                           throughput=samples / wall, latencies=lat)
+    # END SOLUTION
 
 
 def server(query: Step, sync: Sync, queries: int, target_qps: float, latency_bound_s: float,
@@ -82,6 +88,7 @@ def server(query: Step, sync: Sync, queries: int, target_qps: float, latency_bou
     queue is empty, so an under-loaded server shows pure service latency and an overloaded
     one shows growing queueing delay.
     """
+    # BEGIN SOLUTION: serve Poisson arrivals FIFO, latency from scheduled arrival, p99 vs bound
     arrivals = poisson_arrivals(target_qps, queries, seed)
     lat: list[float] = []
     t0 = time.perf_counter()
@@ -98,3 +105,4 @@ def server(query: Step, sync: Sync, queries: int, target_qps: float, latency_bou
                           achieved_qps=queries / float(arrivals[-1]),
                           latency_bound_s=latency_bound_s, p99_s=p99,
                           target_met=p99 <= latency_bound_s)
+    # END SOLUTION

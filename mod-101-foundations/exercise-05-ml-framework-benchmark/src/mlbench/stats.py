@@ -39,18 +39,21 @@ class Summary(BaseModel):
 
 def tukey_outliers(samples: Sequence[float] | np.ndarray) -> np.ndarray:
     """Boolean mask of the samples outside Tukey's fences (1.5 IQR beyond the quartiles)."""
+    # BEGIN SOLUTION: mask the samples outside Tukey's fences (Q1 - 1.5 IQR, Q3 + 1.5 IQR)
     a = np.asarray(samples, dtype=float)
     if a.size < 4:
         return np.zeros(a.size, dtype=bool)
     q1, q3 = np.percentile(a, [25, 75])
     iqr = q3 - q1
     return np.asarray((a < q1 - 1.5 * iqr) | (a > q3 + 1.5 * iqr))
+    # END SOLUTION
 
 
 def bootstrap_ci(samples: Sequence[float] | np.ndarray, confidence: float = 0.95,
                  resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
                  ) -> tuple[float, float]:
     """Percentile-bootstrap confidence interval of the mean (seeded, so reports are stable)."""
+    # BEGIN SOLUTION: seeded percentile bootstrap confidence interval of the mean
     a = np.asarray(samples, dtype=float)
     if a.size == 0:
         raise ValueError("no samples")
@@ -61,10 +64,12 @@ def bootstrap_ci(samples: Sequence[float] | np.ndarray, confidence: float = 0.95
     alpha = (1.0 - confidence) / 2.0
     low, high = np.quantile(means, [alpha, 1.0 - alpha])
     return float(low), float(high)
+    # END SOLUTION
 
 
 def summarize(samples: Sequence[float], trim: bool = False) -> Summary:
     """Mean, median, percentiles (linear interpolation), sample stdev, CV and a bootstrap CI."""
+    # BEGIN SOLUTION: validate, count (or trim) outliers, compute the statistics and the CI
     a = np.asarray(samples, dtype=float)
     if a.size == 0:
         raise ValueError("no samples to summarise")
@@ -82,6 +87,7 @@ def summarize(samples: Sequence[float], trim: bool = False) -> Summary:
                    p99=p99, stdev=stdev, min=float(a.min()), max=float(a.max()),
                    cv=stdev / mean if mean > 0 else 0.0, ci95_low=low, ci95_high=high,
                    outliers=outliers, trimmed=trim)
+    # END SOLUTION
 
 
 def coefficient_of_variation(values: Sequence[float]) -> float:
@@ -111,6 +117,7 @@ def compare_samples(old: Sequence[float], new: Sequence[float], alpha: float = 0
     The effect-size floor is what keeps a real but irrelevant 1% drift from failing CI: with
     enough samples any difference becomes "significant".
     """
+    # BEGIN SOLUTION: Welch t-test; regression means p below alpha and slowdown above min_effect
     a = np.asarray(old, dtype=float)
     b = np.asarray(new, dtype=float)
     if a.size < 2 or b.size < 2:
@@ -129,3 +136,4 @@ def compare_samples(old: Sequence[float], new: Sequence[float], alpha: float = 0
                       significant=significant,
                       regression=significant and rel > min_effect,
                       improvement=significant and rel < -min_effect)
+    # END SOLUTION

@@ -139,6 +139,7 @@ def load_suite(path: Path | None, overrides: dict[str, Any] | None = None) -> Su
 
 def expand(suite: Suite) -> list[Job]:
     """Every (framework, model, mode/scenario, batch, dtype, threads, jit, layout) job."""
+    # BEGIN SOLUTION: expand the suite into every framework, model, option and scenario job
     jobs: list[Job] = []
     models = suite.model_overrides()
     specs = {}
@@ -168,6 +169,7 @@ def expand(suite: Suite) -> list[Job]:
                 bs = max(suite.batch_sizes) if sc == "offline" else 1
                 jobs.append(Job(mode="infer", scenario=sc, batch_size=bs, **base))
     return jobs
+    # END SOLUTION
 
 
 def describe_models(size: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ Sync = Callable[[Any], None]
 
 def time_step(step: Step, sync: Sync, iterations: int, warmup: int = 0) -> list[float]:
     """Per-iteration latencies in seconds; warm-up iterations run (and sync) untimed."""
+    # BEGIN SOLUTION: validate, warm up untimed, then time step plus sync per iteration
     if iterations < 1:
         raise ValueError("iterations must be >= 1")
     if warmup < 0:
@@ -32,3 +33,4 @@ def time_step(step: Step, sync: Sync, iterations: int, warmup: int = 0) -> list[
         sync(step())
         append((clock() - start) * 1e-9)
     return samples
+    # END SOLUTION

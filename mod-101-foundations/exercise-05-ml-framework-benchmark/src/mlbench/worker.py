@@ -38,6 +38,7 @@ def run_job(adapter: Any, job: Job, env: Fingerprint) -> Result:
     from mlbench.stats import summarize
     from mlbench.timing import time_step
 
+    # BEGIN SOLUTION: build, warm up, time or run the scenario under the Monitor, return a Result
     started = time.perf_counter()
     base: dict[str, Any] = {"job": job, "key": job.key(), "env": env}
     try:
@@ -93,6 +94,7 @@ def run_job(adapter: Any, job: Job, env: Fingerprint) -> Result:
                   loss_last=loss_last, memory=memory, scenario=scenario_info,
                   channels_last_applied=wl.channels_last_applied,
                   wall_s=time.perf_counter() - started, **base)
+    # END SOLUTION
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,7 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ResultsFile]:
     return out, load(out / "results.json")
 
 
+@pytest.mark.points(3)
 def test_every_framework_and_model_ran(e2e: tuple[Path, ResultsFile]) -> None:
     _, doc = e2e
     assert len(doc.results) == 3 * 3 * 2
@@ -48,6 +49,7 @@ def test_every_framework_and_model_ran(e2e: tuple[Path, ResultsFile]) -> None:
     assert bad == []
 
 
+@pytest.mark.points(2)
 @pytest.mark.parametrize("model", ["cnn", "transformer", "lstm"])
 def test_parameter_counts_equal_across_frameworks(e2e: tuple[Path, ResultsFile],
                                                   model: str) -> None:
@@ -60,6 +62,7 @@ def test_parameter_counts_equal_across_frameworks(e2e: tuple[Path, ResultsFile],
         assert n == expected
 
 
+@pytest.mark.points(3)
 def test_training_reduces_the_loss(e2e: tuple[Path, ResultsFile]) -> None:
     _, doc = e2e
     train = [r for r in doc.results if r.job.mode == "train"]
@@ -69,6 +72,7 @@ def test_training_reduces_the_loss(e2e: tuple[Path, ResultsFile]) -> None:
         assert r.loss_last < r.loss_first, (r.key, r.loss_first, r.loss_last)
 
 
+@pytest.mark.points(3)
 def test_inference_results_have_statistics_memory_and_fingerprint(
         e2e: tuple[Path, ResultsFile]) -> None:
     _, doc = e2e
@@ -85,6 +89,7 @@ def test_inference_results_have_statistics_memory_and_fingerprint(
     assert torch_env is not None and torch_env.extra["torch_threads"] == "1"
 
 
+@pytest.mark.points(2)
 def test_outputs_csv_html_and_markdown(e2e: tuple[Path, ResultsFile]) -> None:
     out, doc = e2e
     assert len((out / "results.csv").read_text().strip().splitlines()) == 1 + len(doc.results)
@@ -94,6 +99,7 @@ def test_outputs_csv_html_and_markdown(e2e: tuple[Path, ResultsFile]) -> None:
     assert "Fastest framework" in (out / "summary.md").read_text()
 
 
+@pytest.mark.points(2)
 def test_compare_a_run_with_itself_passes(e2e: tuple[Path, ResultsFile]) -> None:
     out, _ = e2e
     proc = run_cli("compare", str(out / "results.json"), str(out / "results.json"), "--json")
@@ -103,6 +109,8 @@ def test_compare_a_run_with_itself_passes(e2e: tuple[Path, ResultsFile]) -> None
 
 
 
+@pytest.mark.hidden
+@pytest.mark.points(2)
 @pytest.mark.parametrize(("scale", "expect_rc"), [(1.30, 1), (1.01, 0)])
 def test_compare_flags_injected_slowdown_on_real_results(
         e2e: tuple[Path, ResultsFile], tmp_path: Path, scale: float, expect_rc: int) -> None:
@@ -132,6 +140,7 @@ def _fake_framework(tmp_path: Path, body: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.points(3)
 def test_framework_that_fails_to_import_is_skipped_with_reason(tmp_path: Path) -> None:
     env = _fake_framework(tmp_path, "raise ImportError('libjax.so: cannot open shared object')\n")
     out = tmp_path / "out"
@@ -143,6 +152,7 @@ def test_framework_that_fails_to_import_is_skipped_with_reason(tmp_path: Path) -
     assert r.reason is not None and "libjax.so" in r.reason
 
 
+@pytest.mark.points(3)
 def test_crashing_worker_is_an_error_not_a_crash_of_the_run(tmp_path: Path) -> None:
     env = _fake_framework(tmp_path, "import os, sys\nsys.stderr.write('segfault-ish\\n')\n"
                                     "os._exit(3)\n")
@@ -157,6 +167,8 @@ def test_crashing_worker_is_an_error_not_a_crash_of_the_run(tmp_path: Path) -> N
                for r in results)
 
 
+@pytest.mark.hidden
+@pytest.mark.points(3)
 def test_hung_worker_is_killed_after_the_timeout(tmp_path: Path) -> None:
     env = _fake_framework(tmp_path, "import time\ntime.sleep(600)\n")
     env["MLBENCH_WORKER_TIMEOUT_S"] = "3"

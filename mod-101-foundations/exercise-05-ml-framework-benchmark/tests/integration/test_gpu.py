@@ -13,6 +13,7 @@ from .test_end_to_end import run_cli
 pytestmark = [pytest.mark.integration, pytest.mark.gpu]
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("framework", ["torch", "tensorflow", "jax"])
 def test_gpu_run_records_device_memory(tmp_path: Path, framework: str) -> None:
     proc = run_cli("run", "--frameworks", framework, "--models", "cnn", "--size", "tiny",

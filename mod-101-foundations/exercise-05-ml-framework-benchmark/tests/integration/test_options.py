@@ -13,6 +13,7 @@ from .test_end_to_end import run_cli
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.points(4)
 def test_torch_scenarios_bf16_and_channels_last(tmp_path: Path) -> None:
     proc = run_cli("run", "--frameworks", "torch", "--models", "cnn", "--size", "tiny",
                    "--mode", "infer", "--batch-sizes", "4", "--dtypes", "fp32,bf16",
@@ -36,6 +37,7 @@ def test_torch_scenarios_bf16_and_channels_last(tmp_path: Path) -> None:
     assert not (tmp_path / "report.html").exists()  # --no-report
 
 
+@pytest.mark.points(2)
 @pytest.mark.slow
 def test_xla_on_and_off_for_tensorflow_and_jax(tmp_path: Path) -> None:
     proc = run_cli("run", "--frameworks", "tensorflow,jax", "--models", "cnn", "--size", "tiny",

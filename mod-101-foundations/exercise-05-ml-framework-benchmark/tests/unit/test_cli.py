@@ -17,12 +17,14 @@ from mlbench.schema import ResultsFile
 Factory = Callable[..., ResultsFile]
 
 
+@pytest.mark.points(1)
 def test_version_through_click() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0
     assert __version__ in result.output
 
 
+@pytest.mark.points(1)
 def test_entry_point_runs() -> None:
     exe = Path(sys.executable).parent / "mlbench"
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
@@ -31,6 +33,7 @@ def test_entry_point_runs() -> None:
     assert "mlbench compare" in result.stdout  # examples in --help
 
 
+@pytest.mark.points(2)
 def test_list_json_has_param_counts_and_frameworks() -> None:
     result = CliRunner().invoke(cli, ["list", "--size", "tiny", "--json"])
     assert result.exit_code == 0, result.output
@@ -41,6 +44,7 @@ def test_list_json_has_param_counts_and_frameworks() -> None:
     assert data["scenarios"] == ["single_stream", "offline", "server"]
 
 
+@pytest.mark.points(1)
 def test_env_json_reports_installed_frameworks_without_importing_them() -> None:
     result = CliRunner().invoke(cli, ["env", "--json"])
     assert result.exit_code == 0, result.output
@@ -50,6 +54,7 @@ def test_env_json_reports_installed_frameworks_without_importing_them() -> None:
     assert "tensorflow" not in sys.modules  # the parent never imports a framework
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["run", "--frameworks", "mxnet"], 2, "unknown mxnet"),
     (["run", "--models", "cnn,mlp"], 2, "unknown mlp"),
@@ -69,6 +74,8 @@ def test_run_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list
     assert not out.exists()
 
 
+@pytest.mark.hidden
+@pytest.mark.points(1)
 def test_malformed_yaml_suite(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("frameworks: [torch\n")
@@ -79,6 +86,7 @@ def test_malformed_yaml_suite(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.points(2)
 def test_compare_exit_codes(tmp_path: Path, results_factory: Factory) -> None:
     base, _ = save(results_factory(seed=0), tmp_path / "base")
     slow, _ = save(results_factory(scale=1.3, seed=1), tmp_path / "slow")
@@ -95,6 +103,7 @@ def test_compare_exit_codes(tmp_path: Path, results_factory: Factory) -> None:
                          ).exit_code == 0
 
 
+@pytest.mark.points(1)
 def test_compare_and_report_reject_other_schema_versions(tmp_path: Path) -> None:
     old = tmp_path / "old.json"
     old.write_text('{"schema_version": 0, "results": []}')
@@ -108,6 +117,7 @@ def test_compare_and_report_reject_other_schema_versions(tmp_path: Path) -> None
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.points(2)
 def test_report_command_writes_html_and_markdown(tmp_path: Path,
                                                  results_factory: Factory) -> None:
     jpath, _ = save(results_factory(), tmp_path)
@@ -117,6 +127,8 @@ def test_report_command_writes_html_and_markdown(tmp_path: Path,
     assert "Fastest framework" in (tmp_path / "summary.md").read_text()
 
 
+@pytest.mark.hidden
+@pytest.mark.points(2)
 def test_config_file_and_env_var(tmp_path: Path, results_factory: Factory,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     base, _ = save(results_factory(seed=0), tmp_path / "base")
@@ -133,6 +145,7 @@ def test_config_file_and_env_var(tmp_path: Path, results_factory: Factory,
     assert bad.exit_code == 3
 
 
+@pytest.mark.points(1)
 def test_python_dash_m_mlbench() -> None:
     result = subprocess.run([sys.executable, "-m", "mlbench", "--version"], capture_output=True,
                             text=True, check=False)

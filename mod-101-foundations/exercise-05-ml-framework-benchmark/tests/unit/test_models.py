@@ -15,6 +15,7 @@ from mlbench.models import (
 )
 
 
+@pytest.mark.points(3)
 def test_cnn_count_by_hand() -> None:
     spec = CNNSpec(image_size=8, in_channels=3, width=4, blocks=1, num_classes=5)
     stem = 3 * 3 * 3 * 4 + 4  # 112
@@ -23,6 +24,7 @@ def test_cnn_count_by_hand() -> None:
     assert param_count(spec) == stem + block + head == 433
 
 
+@pytest.mark.points(3)
 def test_transformer_count_by_hand() -> None:
     spec = TransformerSpec(vocab_size=10, seq_len=3, d_model=4, heads=2, ff_dim=8, layers=1,
                            num_classes=2)
@@ -34,6 +36,7 @@ def test_transformer_count_by_hand() -> None:
     assert param_count(spec) == emb + pos + attn + norms + ff + final
 
 
+@pytest.mark.points(3)
 def test_lstm_count_by_hand_single_bias() -> None:
     spec = LSTMSpec(vocab_size=10, seq_len=3, embed_dim=4, hidden=3, layers=2, num_classes=2)
     layer1 = 4 * 3 * 4 + 4 * 3 * 3 + 4 * 3
@@ -41,6 +44,7 @@ def test_lstm_count_by_hand_single_bias() -> None:
     assert param_count(spec) == 10 * 4 + layer1 + layer2 + 3 * 2 + 2
 
 
+@pytest.mark.points(1)
 def test_spec_for_applies_and_validates_overrides() -> None:
     assert spec_for("cnn", "tiny", {"width": 12}).width == 12  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="unknown model"):
@@ -53,6 +57,7 @@ def test_spec_for_applies_and_validates_overrides() -> None:
         spec_for("lstm", "tiny", {"bogus": 1})
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("model", ["cnn", "transformer", "lstm"])
 def test_make_batch_is_deterministic_and_shaped(model: str) -> None:
     spec = PRESETS["tiny"][model]

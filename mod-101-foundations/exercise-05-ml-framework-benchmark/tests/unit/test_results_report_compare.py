@@ -15,6 +15,7 @@ from mlbench.schema import ResultsFile
 Factory = Callable[..., ResultsFile]
 
 
+@pytest.mark.points(2)
 def test_save_and_load_round_trip(tmp_path: Path, results_factory: Factory) -> None:
     doc = results_factory()
     jpath, cpath = save(doc, tmp_path / "out")
@@ -31,6 +32,7 @@ def test_save_and_load_round_trip(tmp_path: Path, results_factory: Factory) -> N
     assert not list((tmp_path / "out").glob("*.tmp*"))
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize(("payload", "message"), [
     ("{not json", "not a JSON results file"),
     ('{"results": []}', "no schema_version"),
@@ -46,6 +48,7 @@ def test_load_rejects_bad_files_in_one_line(tmp_path: Path, payload: str, messag
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.points(3)
 def test_html_report_is_self_contained_with_the_charts(results_factory: Factory) -> None:
     page = html_report(results_factory())
     assert "<script src=" not in page  # no CDN: plotly.js is embedded
@@ -59,6 +62,7 @@ def test_html_report_is_self_contained_with_the_charts(results_factory: Factory)
     assert "jax is not installed" in page
 
 
+@pytest.mark.points(3)
 def test_markdown_summary_tables(results_factory: Factory) -> None:
     md = markdown_summary(results_factory())
     assert "| torch/cnn/infer/bs8/fp32/t1/cpu/jit |" in md
@@ -67,6 +71,7 @@ def test_markdown_summary_tables(results_factory: Factory) -> None:
     assert "skipped**: jax is not installed" in md
 
 
+@pytest.mark.points(4)
 def test_compare_flags_30_percent_and_not_1_percent(results_factory: Factory) -> None:
     base = results_factory(seed=0)
     slow = compare_files(base, results_factory(scale=1.30, seed=1))
@@ -77,6 +82,8 @@ def test_compare_flags_30_percent_and_not_1_percent(results_factory: Factory) ->
     assert "not-ok" in verdicts  # the skipped job is reported, not compared
 
 
+@pytest.mark.hidden
+@pytest.mark.points(2)
 def test_compare_reports_missing_jobs(results_factory: Factory) -> None:
     base = results_factory()
     fewer = base.model_copy(update={"results": base.results[1:]})
@@ -84,6 +91,8 @@ def test_compare_reports_missing_jobs(results_factory: Factory) -> None:
     assert [r.verdict for r in rep.rows if r.key == base.results[0].key] == ["missing-new"]
 
 
+@pytest.mark.hidden
+@pytest.mark.points(1)
 def test_csv_has_header_even_when_empty() -> None:
     text = to_csv([])
     assert next(csv.reader(io.StringIO(text)))[0] == "key"

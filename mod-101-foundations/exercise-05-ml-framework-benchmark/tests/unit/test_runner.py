@@ -6,6 +6,7 @@ from mlbench import runner
 from mlbench.suite import expand, load_suite
 
 
+@pytest.mark.points(3)
 def test_worker_env_fixes_every_thread_pool() -> None:
     env = runner.worker_env(1, base={"PATH": "/bin"})
     assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == env["TF_NUM_INTRAOP_THREADS"] == "1"
@@ -15,6 +16,7 @@ def test_worker_env_fixes_every_thread_pool() -> None:
     assert env4["XLA_FLAGS"] == "--xla_dump_to=/tmp/x"  # user flags are kept
 
 
+@pytest.mark.points(2)
 def test_missing_framework_is_skipped_with_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     reason = "tensorflow is not installed (install the extra: pip install 'mlbench[tensorflow]')"
     monkeypatch.setattr(runner, "availability", lambda: {

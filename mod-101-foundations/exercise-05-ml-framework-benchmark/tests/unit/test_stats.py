@@ -14,6 +14,7 @@ from mlbench.stats import (
 )
 
 
+@pytest.mark.points(4)
 def test_summary_of_1_to_100_matches_closed_form() -> None:
     s = summarize(list(range(1, 101)))
     assert s.n == 100
@@ -30,6 +31,7 @@ def test_summary_of_1_to_100_matches_closed_form() -> None:
     assert s.ci95_low < 50.5 < s.ci95_high
 
 
+@pytest.mark.points(3)
 def test_bootstrap_ci_width_matches_normal_theory() -> None:
     rng = np.random.default_rng(1)
     sigma, n = 2.0, 400
@@ -40,6 +42,8 @@ def test_bootstrap_ci_width_matches_normal_theory() -> None:
     assert low < data.mean() < high
 
 
+@pytest.mark.hidden
+@pytest.mark.points(3)
 def test_bootstrap_ci_coverage_is_about_95_percent() -> None:
     rng = np.random.default_rng(7)
     hits = 0
@@ -51,6 +55,7 @@ def test_bootstrap_ci_coverage_is_about_95_percent() -> None:
     assert 0.85 <= hits / trials <= 0.99
 
 
+@pytest.mark.points(3)
 def test_tukey_outliers_flags_the_planted_spike_and_trim_removes_it() -> None:
     data = [9.0, 9.5, 10.0, 10.5, 11.0] * 3 + [100.0]  # Q1 9.5, Q3 10.5: fences 8 and 12
     mask = tukey_outliers(data)
@@ -62,6 +67,8 @@ def test_tukey_outliers_flags_the_planted_spike_and_trim_removes_it() -> None:
     assert trimmed.mean == pytest.approx(np.mean(data[:-1]))
 
 
+@pytest.mark.hidden
+@pytest.mark.points(1)
 def test_summary_rejects_empty_and_nan() -> None:
     with pytest.raises(ValueError, match="no samples"):
         summarize([])
@@ -69,6 +76,7 @@ def test_summary_rejects_empty_and_nan() -> None:
         summarize([1.0, float("nan")])
 
 
+@pytest.mark.points(1)
 def test_coefficient_of_variation() -> None:
     assert coefficient_of_variation([2.0, 4.0]) == pytest.approx(math.sqrt(2) / 3)
     assert coefficient_of_variation([5.0]) == 0.0
@@ -79,6 +87,7 @@ def _timings(seed: int, n: int = 50, mean: float = 0.010, noise: float = 0.02) -
     return mean * (1 + noise * rng.standard_normal(n))
 
 
+@pytest.mark.points(3)
 def test_compare_flags_a_30_percent_slowdown() -> None:
     old = _timings(1)
     c = compare_samples(old, _timings(2) * 1.30)
@@ -86,6 +95,7 @@ def test_compare_flags_a_30_percent_slowdown() -> None:
     assert c.relative_change == pytest.approx(0.30, abs=0.02)
 
 
+@pytest.mark.points(3)
 def test_compare_ignores_a_1_percent_slowdown_even_when_significant() -> None:
     old = _timings(1, n=2000)
     c = compare_samples(old, _timings(2, n=2000) * 1.01)
@@ -93,12 +103,16 @@ def test_compare_ignores_a_1_percent_slowdown_even_when_significant() -> None:
     assert not c.regression  # ...but below the 5% minimum effect
 
 
+@pytest.mark.hidden
+@pytest.mark.points(3)
 def test_compare_noise_only_is_not_a_regression_and_speedup_is_improvement() -> None:
     assert not compare_samples(_timings(1), _timings(2)).regression
     faster = compare_samples(_timings(1), _timings(2) * 0.7)
     assert faster.improvement and not faster.regression
 
 
+@pytest.mark.hidden
+@pytest.mark.points(2)
 def test_compare_zero_variance_and_too_few_samples() -> None:
     assert compare_samples([1.0, 1.0], [2.0, 2.0]).regression
     assert not compare_samples([1.0, 1.0], [1.0, 1.0]).regression

@@ -7,6 +7,7 @@ import pytest
 from mlbench.suite import SuiteError, expand, load_suite
 
 
+@pytest.mark.points(2)
 def test_defaults_expand_to_every_framework_model_mode_and_batch() -> None:
     jobs = expand(load_suite(None))
     assert len(jobs) == 3 * 3 * 2 * 2
@@ -17,6 +18,7 @@ def test_defaults_expand_to_every_framework_model_mode_and_batch() -> None:
     assert len({j.key() for j in jobs}) == len(jobs)
 
 
+@pytest.mark.points(2)
 def test_yaml_suite_with_overrides_scenarios_and_model_sizes(tmp_path: Path) -> None:
     path = tmp_path / "suite.yaml"
     path.write_text("""
@@ -47,6 +49,7 @@ iterations: 7
     assert len([j for j in jobs if j.framework == "torch" and j.model == "cnn"]) == 16
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize(("content", "message"), [
     ("models: [cnn\n", "malformed YAML"),
     ("- a list\n", "must be a YAML mapping"),
@@ -68,6 +71,8 @@ def test_bad_suites_fail_with_one_line_naming_the_problem(tmp_path: Path, conten
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.hidden
+@pytest.mark.points(1)
 def test_missing_suite_file(tmp_path: Path) -> None:
     with pytest.raises(SuiteError, match="not found"):
         load_suite(tmp_path / "nope.yaml")

@@ -10,6 +10,7 @@ import pytest
 from mlbench.timing import time_step
 
 
+@pytest.mark.points(3)
 def test_sleep_workload_is_measured_about_right() -> None:
     samples = time_step(lambda: time.sleep(0.01), lambda _o: None, iterations=10)
     assert len(samples) == 10
@@ -17,6 +18,7 @@ def test_sleep_workload_is_measured_about_right() -> None:
     assert 0.0095 <= med <= 0.05  # sleep never returns early; a loaded box may add delay
 
 
+@pytest.mark.points(4)
 def test_warmup_runs_untimed_and_sync_is_inside_the_timed_region() -> None:
     calls = {"step": 0, "sync": 0}
 
@@ -37,6 +39,8 @@ def test_warmup_runs_untimed_and_sync_is_inside_the_timed_region() -> None:
     assert min(samples) >= 0.019  # a timer that skipped sync would see ~0 ms
 
 
+@pytest.mark.hidden
+@pytest.mark.points(2)
 def test_timer_without_sync_would_miss_async_work() -> None:
     """Negative control for the test above: dispatch alone takes far less than 20 ms."""
     def step() -> None:
@@ -46,6 +50,7 @@ def test_timer_without_sync_would_miss_async_work() -> None:
     assert max(samples) < 0.019
 
 
+@pytest.mark.points(1)
 def test_bad_iteration_counts() -> None:
     with pytest.raises(ValueError):
         time_step(lambda: None, lambda _o: None, iterations=0)

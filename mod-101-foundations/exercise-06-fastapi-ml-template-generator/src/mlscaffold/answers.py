@@ -29,15 +29,18 @@ class _Base(BaseModel):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> _Base:
+        # BEGIN SOLUTION: reject reserved project names and max_replicas below min_replicas
         if self.project_name.replace("-", "_") in RESERVED_NAMES:
             raise ValueError(f"project name {self.project_name!r} shadows a common package")
         low, high = getattr(self, "min_replicas", None), getattr(self, "max_replicas", None)
         if low is not None and high is not None and high < low:
             raise ValueError(f"max_replicas ({high}) must be >= min_replicas ({low})")
         return self
+        # END SOLUTION
 
 
 def _field_type(question: Question) -> Any:
+    # BEGIN SOLUTION: map the question type to a pydantic type with its bounds or pattern
     constraints: dict[str, Any] = {}
     if question.min is not None:
         constraints["ge"] = question.min
@@ -53,20 +56,24 @@ def _field_type(question: Question) -> Any:
         return Literal[tuple(question.choices or ())]
     return Annotated[str, Field(pattern=question.pattern, min_length=1)] if question.pattern \
         else str
+    # END SOLUTION
 
 
 def answers_model(template: Template) -> type[BaseModel]:
     """A pydantic model of the template's questions (unknown keys are rejected)."""
+    # BEGIN SOLUTION: create a pydantic model with one field per question (default, help)
     fields: dict[str, Any] = {
         name: (_field_type(q), Field(default=q.default, description=q.help))
         for name, q in template.questions.items()
     }
     return create_model(f"{template.name.title().replace('-', '')}Answers", __base__=_Base,
                         **fields)
+    # END SOLUTION
 
 
 def validate_answers(template: Template, raw: dict[str, Any]) -> dict[str, Any]:
     """Validated answers with defaults filled in; AnswersError names every bad key."""
+    # BEGIN SOLUTION: coerce YAML floats for choices, validate, one-line AnswersError
     model = answers_model(template)
     raw = dict(raw)
     for name, question in template.questions.items():
@@ -77,10 +84,12 @@ def validate_answers(template: Template, raw: dict[str, Any]) -> dict[str, Any]:
         return model.model_validate(raw).model_dump(mode="json")
     except ValidationError as exc:
         raise AnswersError(format_validation_error(exc, "answers").replace("\n", "; ")) from exc
+    # END SOLUTION
 
 
 def parse_set_options(items: tuple[str, ...] | list[str], template: Template) -> dict[str, Any]:
     """`key=value` strings; keys must be questions of the template (types checked later)."""
+    # BEGIN SOLUTION: split key=value, reject unknown questions with the known ones
     values: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -93,6 +102,7 @@ def parse_set_options(items: tuple[str, ...] | list[str], template: Template) ->
                                f"(known: {known})")
         values[key] = value
     return values
+    # END SOLUTION
 
 
 def read_answers_input(path: Path) -> dict[str, Any]:
@@ -103,6 +113,7 @@ def read_answers_input(path: Path) -> dict[str, Any]:
 
 def project_name_error(name: str) -> str | None:
     """Why `name` is not a valid project name, or None."""
+    # BEGIN SOLUTION: explain why the name is invalid (pattern, length, reserved)
     if not re.match(PROJECT_NAME_PATTERN, name):
         return (f"invalid project name {name!r}: use lowercase letters, digits and single "
                 "dashes, starting with a letter (e.g. iris-classifier)")
@@ -111,6 +122,7 @@ def project_name_error(name: str) -> str | None:
     if name.replace("-", "_") in RESERVED_NAMES:
         return f"invalid project name {name!r}: it shadows a common package"
     return None
+    # END SOLUTION
 
 
 class AnswersRecord(BaseModel):

@@ -30,12 +30,15 @@ _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newlin
 
 def context(template: Template, answers: dict[str, Any]) -> dict[str, Any]:
     """Variables the Jinja sources see: answers plus names derived from them."""
+    # BEGIN SOLUTION: answers plus package_name, template and template_version
     return {**answers, "package_name": answers["project_name"].replace("-", "_"),
             "template": template.name, "template_version": template.version}
+    # END SOLUTION
 
 
 def render_files(template: Template, answers: dict[str, Any]) -> dict[str, str]:
     """Every file of the project as text, keyed by POSIX relative path (sorted)."""
+    # BEGIN SOLUTION: render paths and .j2 sources with Jinja2; name the file on errors
     ctx = context(template, answers)
     files: dict[str, str] = {}
     for root in template.file_roots:
@@ -55,6 +58,7 @@ def render_files(template: Template, answers: dict[str, Any]) -> dict[str, str]:
                 raise ConfigError(f"template {template.name}: {rel}{line}: {exc}") from exc
             files[target] = text
     return dict(sorted(files.items()))
+    # END SOLUTION
 
 
 def record_for(template: Template, answers: dict[str, Any]) -> AnswersRecord:
@@ -83,13 +87,16 @@ def read_base_snapshot(project: Path) -> dict[str, str] | None:
 
 def check_target(target: Path) -> None:
     """The target must not exist, or be an empty directory."""
+    # BEGIN SOLUTION: FileExistsError unless the target is missing or an empty directory
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise FileExistsError(f"target {target} already exists and is not empty")
+    # END SOLUTION
 
 
 def write_new_project(target: Path, files: dict[str, str], record: AnswersRecord) -> None:
     """Write everything into a temp dir beside `target`, then move it into place in one rename,
     so a failure leaves nothing behind."""
+    # BEGIN SOLUTION: write into a staging dir beside the target, then one rename
     check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".mlscaffold-tmp",
@@ -108,6 +115,7 @@ def write_new_project(target: Path, files: dict[str, str], record: AnswersRecord
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    # END SOLUTION
 
 
 def write_project_file(project: Path, rel: str, text: str) -> None:

@@ -74,6 +74,7 @@ def _read_template_file(path: Path) -> TemplateFile:
 
 def load_templates(root: Path | None = None) -> dict[str, Template]:
     """All templates under `root` (default: the ones shipped with mlscaffold), by name."""
+    # BEGIN SOLUTION: read every template.yaml, merge _common questions and file roots
     root = root or BUILTIN_DIR
     if not root.is_dir():
         raise ConfigError(f"templates directory {root} does not exist")
@@ -93,6 +94,7 @@ def load_templates(root: Path | None = None) -> dict[str, Template]:
         templates[spec.name] = Template(spec.name, spec.version, spec.description, questions,
                                         roots)
     return templates
+    # END SOLUTION
 
 
 def get_template(name: str, root: Path | None = None) -> Template:

@@ -71,6 +71,7 @@ def _read(project: Path, rel: str) -> str | None:
 
 def _decide(rel: str, ours: str | None, base: str | None, new: str | None) -> FileChange | None:
     """What to do with one file; None when there is nothing to do or say."""
+    # BEGIN SOLUTION: three-way decision from ours, base and new: add, update, merge, conflict
     if new is not None and base is not None:
         if ours is None:
             return (None if new == base else
@@ -97,11 +98,13 @@ def _decide(rel: str, ours: str | None, base: str | None, new: str | None) -> Fi
             return FileChange(rel, "delete", "removed from template")
         return FileChange(rel, "skip", "removed from template but you changed it; kept")
     return None
+    # END SOLUTION
 
 
 def plan_update(project: Path, templates_dir: Path | None = None,
                 overrides: dict[str, Any] | None = None) -> UpdatePlan:
     """Compute every change without touching the project."""
+    # BEGIN SOLUTION: read answers and merge base, re-render, decide every file
     if not project.is_dir():
         raise FileNotFoundError(f"project directory {project} does not exist")
     record = AnswersRecord.read(project)
@@ -121,10 +124,12 @@ def plan_update(project: Path, templates_dir: Path | None = None,
         if change is not None:
             plan.changes.append(change)
     return plan
+    # END SOLUTION
 
 
 def apply_update(plan: UpdatePlan) -> None:
     """Write the planned files, then the new answers record and merge base (each atomic)."""
+    # BEGIN SOLUTION: write or delete the planned files, then the answers and new base
     for change in plan.changes:
         if change.action == "delete":
             remove_project_file(plan.project, change.path)
@@ -134,3 +139,4 @@ def apply_update(plan: UpdatePlan) -> None:
                            mlscaffold_version=__version__, answers=plan.answers)
     atomic_write_text(plan.project / ANSWERS_FILE, record.to_yaml())
     atomic_write_text(plan.project / BASE_FILE, base_snapshot(plan.rendered))
+    # END SOLUTION

@@ -49,6 +49,7 @@ def _dockerfile_stages(text: str) -> list[list[str]]:
 
 
 def check_dockerfile(text: str) -> list[Check]:
+    # BEGIN SOLUTION: multi-stage, pinned bases, non-root USER, HEALTHCHECK in last stage
     stages = _dockerfile_stages(text)
     checks = [Check("dockerfile multi-stage", len(stages) >= 2, f"{len(stages)} stage(s)")]
     images = [s[0].split()[1] for s in stages if len(s[0].split()) > 1]
@@ -65,6 +66,7 @@ def check_dockerfile(text: str) -> list[Check]:
     checks.append(Check("dockerfile healthcheck", health,
                         "HEALTHCHECK present" if health else "no HEALTHCHECK in final stage"))
     return checks
+    # END SOLUTION
 
 
 def _load_docs(path: Path) -> list[dict[str, Any]]:
@@ -75,6 +77,7 @@ def _load_docs(path: Path) -> list[dict[str, Any]]:
 
 
 def check_manifests(k8s_dir: Path) -> list[Check]:
+    # BEGIN SOLUTION: Deployment, Service, HPA; probes, resources and runAsNonRoot
     docs = [d for f in sorted(k8s_dir.glob("*.y*ml")) for d in _load_docs(f)]
     kinds = {d.get("kind") for d in docs}
     deployments = [d for d in docs if d.get("kind") == "Deployment"]
@@ -108,9 +111,11 @@ def check_manifests(k8s_dir: Path) -> list[Check]:
     checks.append(Check("k8s runAsNonRoot", non_root,
                         "runAsNonRoot: true" if non_root else "runAsNonRoot not set"))
     return checks
+    # END SOLUTION
 
 
 def check_sources(project: Path) -> list[Check]:
+    # BEGIN SOLUTION: service routes in the sources, tests present, CI runs pytest
     sources = "\n".join(p.read_text(errors="replace") for p in (project / "src").rglob("*.py")) \
         if (project / "src").is_dir() else ""
     missing = [r for r in ROUTES if f'"{r}"' not in sources]
@@ -126,6 +131,7 @@ def check_sources(project: Path) -> list[Check]:
         Check("ci runs tests", ci_tests, "workflow runs pytest" if ci_tests else
               "no pytest step in .github/workflows/ci.yml"),
     ]
+    # END SOLUTION
 
 
 def validate_project(project: Path, templates_dir: Path | None = None) -> list[Check]:

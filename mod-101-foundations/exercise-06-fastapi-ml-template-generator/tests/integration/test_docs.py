@@ -14,6 +14,7 @@ from .conftest import Generated
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.points(5)
 def test_docs_from_the_running_code(generated: Callable[[str], Generated],
                                     tmp_path: Path) -> None:
     project = generated("sklearn")

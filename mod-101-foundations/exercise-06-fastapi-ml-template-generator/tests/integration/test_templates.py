@@ -24,6 +24,7 @@ def _tool(name: str) -> str:
     return require_or_skip(lambda: require_binary(name, "uv sync installs it (dev group)"))
 
 
+@pytest.mark.points(3)
 @pytest.mark.slow
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_generated_test_suite_passes(generated: Callable[[str], Generated],
@@ -33,6 +34,8 @@ def test_generated_test_suite_passes(generated: Callable[[str], Generated],
     assert " passed" in project.suite.stdout and " failed" not in project.suite.stdout
 
 
+@pytest.mark.hidden
+@pytest.mark.points(1)
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_generated_code_is_ruff_clean(generated: Callable[[str], Generated],
                                       template: str) -> None:
@@ -77,6 +80,7 @@ PAYLOADS = {
 }
 
 
+@pytest.mark.points(4)
 @pytest.mark.slow
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_served_by_uvicorn_over_http(generated: Callable[[str], Generated], template: str,
@@ -105,6 +109,7 @@ def test_served_by_uvicorn_over_http(generated: Callable[[str], Generated], temp
         assert "model_predictions_total" in metrics
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_dockerfile_passes_hadolint(generated: Callable[[str], Generated],
                                     template: str) -> None:
@@ -117,6 +122,7 @@ def test_dockerfile_passes_hadolint(generated: Callable[[str], Generated],
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_manifests_pass_kubernetes_validate(generated: Callable[[str], Generated],
                                             template: str) -> None:
@@ -131,6 +137,7 @@ def test_manifests_pass_kubernetes_validate(generated: Callable[[str], Generated
     assert (result.stdout + result.stderr).count(" passed for resource ") == 3
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_workflow_passes_actionlint(generated: Callable[[str], Generated],
                                     template: str) -> None:
@@ -143,6 +150,7 @@ def test_workflow_passes_actionlint(generated: Callable[[str], Generated],
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_validate_command_accepts_generated_project(generated: Callable[[str], Generated],
                                                     template: str) -> None:

@@ -37,6 +37,7 @@ def project(templates_copy: Path, tmp_path: Path) -> Path:
     return tmp_path / "w" / "svc"
 
 
+@pytest.mark.points(8)
 def test_user_edits_and_template_changes_both_survive(templates_copy: Path,
                                                       project: Path) -> None:
     # The user edits the top of main.py and adds a Makefile target...
@@ -79,6 +80,7 @@ def test_user_edits_and_template_changes_both_survive(templates_copy: Path,
     assert again.exit_code == 0 and "already up to date" in again.output
 
 
+@pytest.mark.points(5)
 def test_conflicting_edit_is_reported(templates_copy: Path, project: Path) -> None:
     _edit(project / "Dockerfile", "--retries=3", "--retries=10")
     _edit(templates_copy / "_common/files/Dockerfile.j2", "--retries=3", "--retries=5")
@@ -91,6 +93,8 @@ def test_conflicting_edit_is_reported(templates_copy: Path, project: Path) -> No
     assert ">>>>>>> template" in text
 
 
+@pytest.mark.hidden
+@pytest.mark.points(3)
 def test_update_can_change_an_answer(templates_copy: Path, project: Path) -> None:
     result = mls(templates_copy, "update", str(project), "--set", "max_replicas=9")
     assert result.exit_code == 0, result.output

@@ -20,12 +20,14 @@ def run(*args: str, input: str | None = None):
     return CliRunner().invoke(cli, list(args), input=input)
 
 
+@pytest.mark.points(1)
 def test_version_through_click() -> None:
     result = run("--version")
     assert result.exit_code == 0
     assert __version__ in result.output
 
 
+@pytest.mark.points(1)
 def test_entry_point_runs() -> None:
     exe = Path(sys.executable).parent / "mlscaffold"
     result = subprocess.run([str(exe), "list", "--json"], capture_output=True, text=True,
@@ -38,12 +40,14 @@ def test_entry_point_runs() -> None:
     assert "Examples:" in help_text and "--set" in help_text
 
 
+@pytest.mark.points(1)
 def test_list_table() -> None:
     result = run("list")
     assert result.exit_code == 0
     assert "llm-gateway" in result.output and "1.0.0" in result.output
 
 
+@pytest.mark.points(4)
 def test_new_non_interactive_writes_answers_file(tmp_path: Path) -> None:
     answers = tmp_path / "answers.yaml"
     answers.write_text("port: 9001\nestimator: logistic_regression\n")
@@ -60,6 +64,7 @@ def test_new_non_interactive_writes_answers_file(tmp_path: Path) -> None:
     assert not list((tmp_path / "out").glob(".*mlscaffold-tmp"))  # staging dir renamed away
 
 
+@pytest.mark.points(2)
 def test_new_interactive_prompts(tmp_path: Path) -> None:
     # Accept every default (empty reply) except description and port; prompts follow the
     # template's question order.
@@ -73,6 +78,7 @@ def test_new_interactive_prompts(tmp_path: Path) -> None:
     assert stored["port"] == 9300
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["new", "Bad_Name"], 2, "invalid project name 'Bad_Name'"),
     (["new", "ok-name", "-t", "tensorflow"], 4, "unknown template 'tensorflow'"),
@@ -91,6 +97,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list[str
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.points(2)
 def test_target_not_empty_is_a_conflict(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "keep.txt").write_text("mine")
@@ -100,12 +107,16 @@ def test_target_not_empty_is_a_conflict(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["keep.txt"]
 
 
+@pytest.mark.hidden
+@pytest.mark.points(2)
 def test_empty_target_dir_is_fine(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     assert run("new", "empty", "-o", str(tmp_path), "--no-interactive").exit_code == 0
     assert (tmp_path / "empty" / "Dockerfile").is_file()
 
 
+@pytest.mark.hidden
+@pytest.mark.points(1)
 def test_bad_answers_file_is_a_config_error(tmp_path: Path) -> None:
     bad = tmp_path / "a.yaml"
     bad.write_text("port: [unclosed\n")
@@ -115,6 +126,8 @@ def test_bad_answers_file_is_a_config_error(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.hidden
+@pytest.mark.points(1)
 def test_update_on_foreign_project(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("not ours")
     result = run("update", str(tmp_path))
@@ -124,6 +137,7 @@ def test_update_on_foreign_project(tmp_path: Path) -> None:
     assert missing.exit_code == 4
 
 
+@pytest.mark.points(4)
 def test_validate_generated_then_broken_project(tmp_path: Path) -> None:
     assert run("new", "svc", "-t", "pytorch", "-o", str(tmp_path), "--no-interactive"
                ).exit_code == 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mlscaffold.answers import AnswersRecord
 from mlscaffold.docs import architecture_markdown, openapi_markdown
 from mlscaffold.validate import check_dockerfile, check_manifests
@@ -33,6 +35,7 @@ SCHEMA = {
 }
 
 
+@pytest.mark.points(5)
 def test_openapi_markdown_lists_operations_and_schemas() -> None:
     text = openapi_markdown(SCHEMA)
     assert text.startswith("# iris-api 0.1.0 - API reference")
@@ -43,6 +46,8 @@ def test_openapi_markdown_lists_operations_and_schemas() -> None:
     assert "| `probabilities` | `dict[str, float]` | no |" in text
 
 
+@pytest.mark.hidden
+@pytest.mark.points(3)
 def test_architecture_page_has_diagram_and_env_table() -> None:
     record = AnswersRecord(template="sklearn", template_version="1.0.0",
                            mlscaffold_version="0.1.0",
@@ -66,6 +71,7 @@ HEALTHCHECK --interval=5s \\
 """
 
 
+@pytest.mark.points(4)
 def test_dockerfile_checks_pass_and_fail() -> None:
     assert all(c.ok for c in check_dockerfile(GOOD_DOCKERFILE))
     root = {c.name: c for c in check_dockerfile("FROM python:latest\nRUN x\n")}
@@ -77,6 +83,7 @@ def test_dockerfile_checks_pass_and_fail() -> None:
     assert not as_root["dockerfile non-root user"].ok
 
 
+@pytest.mark.points(4)
 def test_manifest_checks_find_missing_probes(tmp_path: Path) -> None:
     (tmp_path / "deploy.yaml").write_text("""
 apiVersion: apps/v1

@@ -20,6 +20,7 @@ STANDARD_FILES = ("Dockerfile", "docker-compose.yml", "Makefile", "README.md", "
                   ".dockerignore")
 
 
+@pytest.mark.points(3)
 def test_catalogue_has_three_versioned_templates() -> None:
     templates = load_templates()
     assert set(TEMPLATES) <= set(templates)
@@ -29,6 +30,7 @@ def test_catalogue_has_three_versioned_templates() -> None:
         assert "port" in t.questions  # common questions are merged in
 
 
+@pytest.mark.points(2)
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_render_contains_the_standard_files(name: str) -> None:
     template = get_template(name)
@@ -52,6 +54,7 @@ def _shared_pins() -> dict[str, str]:
     return dict(line.split("==") for line in lines if line)
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_defaults_to_python_311_with_the_shared_pins(name: str) -> None:
     template = get_template(name)
@@ -66,6 +69,7 @@ def test_defaults_to_python_311_with_the_shared_pins(name: str) -> None:
     assert f"scipy=={pins['scipy']}" in constraints
 
 
+@pytest.mark.points(3)
 def test_answers_reach_the_files() -> None:
     template = get_template("pytorch")
     answers = validate_answers(template, {"project_name": "vec", "port": "9100",
@@ -76,6 +80,7 @@ def test_answers_reach_the_files() -> None:
     assert "default=7" in files["src/vec/settings.py"]
 
 
+@pytest.mark.points(1)
 @pytest.mark.parametrize(("raw", "message"), [
     ({"project_name": "Bad_Name"}, "project_name"),
     ({"project_name": "ok", "port": "eighty"}, "port"),
@@ -89,6 +94,8 @@ def test_bad_answers_are_rejected(raw: dict[str, object], message: str) -> None:
         validate_answers(get_template("sklearn"), raw)
 
 
+@pytest.mark.hidden
+@pytest.mark.points(2)
 def test_set_options_parse_and_reject_unknown_keys() -> None:
     template = get_template("sklearn")
     assert parse_set_options(["port=9000", "author=A = B"], template) == {
@@ -99,12 +106,16 @@ def test_set_options_parse_and_reject_unknown_keys() -> None:
         parse_set_options(["port"], template)
 
 
+@pytest.mark.hidden
+@pytest.mark.points(2)
 def test_yaml_float_choice_is_accepted() -> None:
     answers = validate_answers(get_template("sklearn"),
                                {"project_name": "ok", "python_version": 3.13})
     assert answers["python_version"] == "3.13"
 
 
+@pytest.mark.hidden
+@pytest.mark.points(2)
 def test_undefined_variable_in_a_template_names_the_file(tmp_path: Path) -> None:
     folder = tmp_path / "broken"
     (folder / "files").mkdir(parents=True)
@@ -115,6 +126,8 @@ def test_undefined_variable_in_a_template_names_the_file(tmp_path: Path) -> None
         render_files(template, validate_answers(template, {"project_name": "x"}))
 
 
+@pytest.mark.hidden
+@pytest.mark.points(1)
 def test_malformed_template_metadata_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "template.yaml").write_text("name: bad\nversion: one\ndescription: x\n")

@@ -44,6 +44,7 @@ def copy_image(src: RegistryClient, src_ref: Reference, dst: RegistryClient,
                dst_ref: Reference, *, dry_run: bool = False,
                progress: Progress | None = None) -> CopyResult:
     """Copy `src_ref` to `dst_ref`; returns what moved. Skips everything the target has."""
+    # BEGIN SOLUTION: resolve the source digest; up_to_date if the target has it, else copy the tree
     result = CopyResult(source=str(src_ref), destination=str(dst_ref), dry_run=dry_run)
     top = src.get_manifest(src_ref.repository, src_ref.identifier)
     result.digest = top.digest
@@ -59,11 +60,13 @@ def copy_image(src: RegistryClient, src_ref: Reference, dst: RegistryClient,
                same_registry=same_registry, dry_run=dry_run, progress=progress,
                identifier=target_identifier)
     return result
+    # END SOLUTION
 
 
 def _copy_tree(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo: str,
                manifest: Manifest, result: CopyResult, *, same_registry: bool,
                dry_run: bool, progress: Progress | None, identifier: str) -> None:
+    # BEGIN SOLUTION: children or blobs first, this manifest last; the stored digest must match
     if manifest.is_index:
         for child in manifest.children:
             if dst.head_manifest(dst_repo, child.digest) == child.digest:
@@ -87,11 +90,13 @@ def _copy_tree(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo
                              f"{manifest.digest}")
     result.manifests_pushed += 1
     result.bytes_uploaded += len(manifest.raw)
+    # END SOLUTION
 
 
 def _copy_blob(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo: str,
                blob: Descriptor, result: CopyResult, *, same_registry: bool, dry_run: bool,
                progress: Progress | None) -> None:
+    # BEGIN SOLUTION: skip present blobs, mount within a registry, else upload (chunked if large)
     if dst.blob_exists(dst_repo, blob.digest):
         result.blobs_present += 1
         if progress:
@@ -121,3 +126,4 @@ def _copy_blob(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo
     result.bytes_uploaded += sent
     if progress:
         progress(blob.size)
+    # END SOLUTION

@@ -68,6 +68,7 @@ class RegmanCollector(Collector):
             return self._cache.inventories, self._cache.ok
 
     def collect(self) -> Iterator[Metric]:
+        # BEGIN SOLUTION: yield the registry gauges, then replication and retention metrics
         registry = self.client.host
         inventories, ok = self._inventories()
         yield _gauge("regman_up", "1 when the last registry walk succeeded",
@@ -102,6 +103,7 @@ class RegmanCollector(Collector):
                      [*repo, "protected"], unsigned)
         yield from self._replication_metrics()
         yield from self._retention_metrics()
+        # END SOLUTION
 
     def _replication_metrics(self) -> Iterator[Metric]:
         lag = GaugeMetricFamily("regman_replication_lag_seconds",

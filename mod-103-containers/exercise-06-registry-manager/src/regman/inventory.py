@@ -130,6 +130,7 @@ def _record(client: RegistryClient, repository: str, manifest: Manifest) -> Mani
 
 def collect_repository(client: RegistryClient, repository: str,
                        storage: StorageView | None = None) -> RepositoryInventory:
+    # BEGIN SOLUTION: records from tags, index children, storage revisions; push times
     inventory = RepositoryInventory(repository)
     tags = client.tags(repository)
     revisions = storage.revisions(repository) if storage else {}
@@ -171,6 +172,7 @@ def collect_repository(client: RegistryClient, repository: str,
             known_created = [s for s in stamps if s is not None]
             record.created = max(known_created) if known_created else None
     return inventory
+    # END SOLUTION
 
 
 def collect_inventory(client: RegistryClient, patterns: Iterable[str] = ("*",),

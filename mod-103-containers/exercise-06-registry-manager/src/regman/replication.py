@@ -99,6 +99,7 @@ class Item:
 
 def plan_items(src: RegistryClient, dst: RegistryClient, rule: ReplicationRule) -> list[Item]:
     """Every (source tag -> destination tag) the rule covers, signatures excluded."""
+    # BEGIN SOLUTION: repos matching the glob, tags fully matching the regex, no .sig tags
     items = []
     tag_re = re.compile(rule.tags)
     for repository in sorted(src.catalog()):
@@ -115,6 +116,7 @@ def plan_items(src: RegistryClient, dst: RegistryClient, rule: ReplicationRule) 
                 Reference(src.host, repository, tag),
                 Reference(dst.host, rule.destination_prefix + repository, tag)))
     return items
+    # END SOLUTION
 
 
 @dataclass
@@ -139,6 +141,7 @@ class RuleRun:
 
 def run_rule(src: RegistryClient, dst: RegistryClient, rule: ReplicationRule, *,
              dry_run: bool = False, progress: Callable[[int], None] | None = None) -> RuleRun:
+    # BEGIN SOLUTION: copy each item (and its signature); count; record failures, go on
     run = RuleRun(rule=rule.name, dry_run=dry_run, started=time.time())
     items = plan_items(src, dst, rule)
     run.images = len(items)
@@ -162,6 +165,7 @@ def run_rule(src: RegistryClient, dst: RegistryClient, rule: ReplicationRule, *,
             progress(1)
     run.finished = time.time()
     return run
+    # END SOLUTION
 
 
 def _copy_signature(src: RegistryClient, dst: RegistryClient, item: Item, digest: str,
@@ -202,6 +206,7 @@ def pending(src: RegistryClient, dst: RegistryClient, rule: ReplicationRule) -> 
 def rule_status(src: RegistryClient, dst: RegistryClient, rule: ReplicationRule,
                 store: StateStore, now: float | None = None) -> dict[str, Any]:
     """Lag = 0 when in sync, else seconds since the rule was last fully in sync."""
+    # BEGIN SOLUTION: pending now; lag 0 in sync, else seconds since last_in_sync
     now = now or time.time()
     record = store.replication().get(rule.name, {})
     out_of_sync = pending(src, dst, rule)
@@ -220,6 +225,7 @@ def rule_status(src: RegistryClient, dst: RegistryClient, rule: ReplicationRule,
         "failures_total": int(record.get("failures_total", 0)),
         "last_errors": record.get("last_errors", []),
     }
+    # END SOLUTION
 
 
 def due_rules(config: ReplicationConfig, store: StateStore, now: float) -> list[ReplicationRule]:

@@ -122,6 +122,7 @@ def _age_text(delta: timedelta) -> str:
 
 def plan_repository(inventory: RepositoryInventory, policy: RetentionPolicy,
                     now: datetime) -> list[Decision]:
+    # BEGIN SOLUTION: _primary per digest, then index children and signatures follow
     rule = policy.rule_for(inventory.repository)
     grace = timedelta(hours=policy.grace_period_hours)
     signed = inventory.signed_digests()
@@ -174,11 +175,13 @@ def plan_repository(inventory: RepositoryInventory, policy: RetentionPolicy,
                      reason, records[digest].size, records[digest].timestamp,
                      _kind(records[digest]))
             for digest, (action, name, reason) in decided.items()]
+    # END SOLUTION
 
 
 def _primary(record: ManifestRecord, rule: RetentionRule | None, policy: RetentionPolicy,
              grace: timedelta, signed: set[str], rank: dict[str, int],
              now: datetime) -> tuple[Action, str, str]:
+    # BEGIN SOLUTION: grace, age-unknown, protect, keep_tags, signed, keep_last, untagged-age
     stamp = record.timestamp
     if stamp is None:
         return ("keep", "age-unknown", "no push or build time known")
@@ -211,10 +214,12 @@ def _primary(record: ManifestRecord, rule: RetentionRule | None, policy: Retenti
         return ("delete", "untagged-age",
                 f"untagged for {_age_text(age)} > {rule.untagged_older_than_days:g}d")
     return ("keep", "no-rule", "untagged, but no untagged rule allows deleting it")
+    # END SOLUTION
 
 
 def plan(inventories: list[RepositoryInventory], policy: RetentionPolicy,
          now: datetime | None = None) -> Plan:
+    # BEGIN SOLUTION: plan each repository; reclaimable = blobs no kept manifest uses
     now = now or datetime.now(UTC)
     result = Plan()
     kept_blobs: set[str] = set()
@@ -234,6 +239,7 @@ def plan(inventories: list[RepositoryInventory], policy: RetentionPolicy,
     order = {"delete": 0, "keep": 1}
     result.decisions.sort(key=lambda d: (order[d.action], d.repository, d.tags, d.digest))
     return result
+    # END SOLUTION
 
 
 _DELETE_ORDER = {"index": 0, "image": 1, "signature": 2}
@@ -253,6 +259,7 @@ def apply_plan(client: RegistryClient, result: Plan,
     the repository are resolved again: a digest that gained a tag since planning (someone
     pushed or re-tagged) is left alone.
     """
+    # BEGIN SOLUTION: indexes, images, signatures; skip a digest that gained a tag
     outcome = ApplyResult()
     current: dict[str, dict[str, set[str]]] = {}  # repo -> digest -> tags, resolved lazily
     for decision in sorted(result.deletions, key=lambda d: _DELETE_ORDER.get(d.kind, 9)):
@@ -273,6 +280,7 @@ def apply_plan(client: RegistryClient, result: Plan,
         if progress:
             progress(1)
     return outcome
+    # END SOLUTION
 
 
 def _resolve_tags(client: RegistryClient, repository: str) -> dict[str, set[str]]:

@@ -50,6 +50,7 @@ def _scrypt(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 
 def encrypt_private_key(key: ec.EllipticCurvePrivateKey, password: str) -> bytes:
+    # BEGIN SOLUTION: PKCS8 DER, scrypt key, NaCl secretbox, cosign JSON envelope in a PEM block
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     salt, nonce = os.urandom(32), os.urandom(24)
@@ -62,6 +63,7 @@ def encrypt_private_key(key: ec.EllipticCurvePrivateKey, password: str) -> bytes
         "ciphertext": base64.b64encode(ciphertext).decode(),
     }
     return _pem(PEM_PRIVATE, json.dumps(envelope).encode())
+    # END SOLUTION
 
 
 def _pem(label: str, data: bytes) -> bytes:
@@ -81,6 +83,7 @@ def _unpem(text: bytes) -> tuple[str, bytes]:
 
 def load_private_key(path: Path, password: str) -> ec.EllipticCurvePrivateKey:
     """Decrypt a cosign private key; a wrong password is a clear one-line error."""
+    # BEGIN SOLUTION: unwrap the PEM envelope, scrypt the password, open the secretbox, load the key
     try:
         label, data = _unpem(path.read_bytes())
     except OSError as exc:
@@ -106,6 +109,7 @@ def load_private_key(path: Path, password: str) -> ec.EllipticCurvePrivateKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         raise SigningKeyError(f"{path}: only ECDSA P-256 keys are supported")
     return key
+    # END SOLUTION
 
 
 def load_public_key(path: Path) -> ec.EllipticCurvePublicKey:
@@ -136,8 +140,10 @@ def generate_key_pair(password: str) -> tuple[bytes, bytes]:
 
 def signature_tag(digest: str) -> str:
     """`sha256:abc` -> `sha256-abc.sig` (cosign's tag convention)."""
+    # BEGIN SOLUTION: sha256:HEX becomes sha256-HEX.sig
     algorithm, _, hex_part = digest.partition(":")
     return f"{algorithm}-{hex_part}.sig"
+    # END SOLUTION
 
 
 def subject_of_signature_tag(tag: str) -> str | None:
@@ -204,6 +210,7 @@ def fetch_signatures(client: RegistryClient, ref: Reference, digest: str) -> lis
 def sign_image(client: RegistryClient, ref: Reference, key: ec.EllipticCurvePrivateKey,
                annotations: dict[str, str] | None = None) -> dict[str, Any]:
     """Sign the manifest `ref` resolves to and store the signature next to it."""
+    # BEGIN SOLUTION: sign the payload for the digest, add a layer to the .sig manifest
     digest = ref.digest or client.head_manifest(ref.repository, ref.identifier)
     if not digest:
         raise NotFoundInRegistryError(f"{ref}: no such manifest to sign")
@@ -228,6 +235,7 @@ def sign_image(client: RegistryClient, ref: Reference, key: ec.EllipticCurvePriv
     client.put_manifest(ref.repository, tag, manifest, OCI_MANIFEST)
     return {"reference": str(ref), "digest": digest, "signature_tag": tag,
             "signatures": len(layers)}
+    # END SOLUTION
 
 
 @dataclass(frozen=True)
@@ -238,6 +246,7 @@ class VerifiedSignature:
 
 def verify_payload(layer: SignatureLayer, key: ec.EllipticCurvePublicKey, digest: str) -> bool:
     """True when the signature is valid for `key` AND the payload names `digest`."""
+    # BEGIN SOLUTION: the signature must verify AND the payload must name this digest
     try:
         key.verify(base64.b64decode(layer.signature_b64), layer.payload,
                    ec.ECDSA(hashes.SHA256()))
@@ -250,11 +259,13 @@ def verify_payload(layer: SignatureLayer, key: ec.EllipticCurvePublicKey, digest
                     and critical["type"] == PAYLOAD_TYPE)
     except (ValueError, KeyError, TypeError):
         return False
+    # END SOLUTION
 
 
 def verify_image(client: RegistryClient, ref: Reference,
                  keys: dict[str, ec.EllipticCurvePublicKey]) -> dict[str, Any]:
     """Check `ref` has a valid signature for EVERY key in `keys`; raise otherwise."""
+    # BEGIN SOLUTION: every key needs one valid signature layer, else VerificationError
     digest = ref.digest or client.head_manifest(ref.repository, ref.identifier)
     if not digest:
         raise NotFoundInRegistryError(f"{ref}: no such manifest")
@@ -272,6 +283,7 @@ def verify_image(client: RegistryClient, ref: Reference,
         verified[name] = good
     return {"reference": str(ref), "digest": digest, "verified_keys": sorted(verified),
             "signatures": len(layers)}
+    # END SOLUTION
 
 
 # --------------------------------------------------------------------------- policy

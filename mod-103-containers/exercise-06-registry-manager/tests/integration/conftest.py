@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiinfra_shared.testing.plugin import in_ci
 from aiinfra_shared.procs.services import OciRegistry
+from aiinfra_shared.testing.plugin import in_ci
 from click.testing import CliRunner, Result
 
 from regman.adapters.registry import RegistryClient

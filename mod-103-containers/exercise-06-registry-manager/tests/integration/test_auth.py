@@ -163,6 +163,7 @@ def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process.stop()
 
 
+@pytest.mark.points(5)
 def test_bearer_token_flow_push_and_list(token_registry: tuple[str, TokenServer]) -> None:
     from regman.images import push_image
 
@@ -180,6 +181,8 @@ def test_bearer_token_flow_push_and_list(token_registry: tuple[str, TokenServer]
     assert json.loads(result.output)[0]["digest"] == digest
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_bearer_wrong_password_and_anonymous_push(token_registry: tuple[str,
                                                                          TokenServer]) -> None:
     from regman.images import push_image
@@ -193,6 +196,7 @@ def test_bearer_wrong_password_and_anonymous_push(token_registry: tuple[str,
         push_image(anonymous, "secure/anon", "v1", sample_image(2))  # token grants pull only
 
 
+@pytest.mark.points(3)
 def test_basic_auth(basic_registry: str) -> None:
     from regman.images import push_image
 
@@ -207,6 +211,8 @@ def test_basic_auth(basic_registry: str) -> None:
     assert result.exit_code == 1 and "credentials rejected" in result.output
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_unreachable_registry_retries_then_names_url() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with RegistryClient(url, retries=2, backoff=0.05) as client, \
@@ -218,6 +224,7 @@ def test_unreachable_registry_retries_then_names_url() -> None:
     assert result.output.startswith(f"error: registry {url} unreachable after 2 attempts")
 
 
+@pytest.mark.points(1)
 def test_bad_reference_is_usage_error(tmp_path: Path) -> None:
     result = invoke(["inspect", "127.0.0.1:5000/Bad Repo:v1"])
     assert result.exit_code == 2

@@ -21,6 +21,7 @@ from .conftest import invoke, sample_image, skopeo
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.points(3)
 def test_repos_and_tags_through_cli(source: OciRegistry, seeded: dict[str, str]) -> None:
     result = invoke(["--registry", source.url, "repos", "--json"])
     assert result.exit_code == 0, result.output
@@ -31,6 +32,7 @@ def test_repos_and_tags_through_cli(source: OciRegistry, seeded: dict[str, str])
     assert rows[0]["digest"] == seeded["app:1"]
 
 
+@pytest.mark.points(3)
 def test_inspect_matches_skopeo_for_an_image(source: OciRegistry,
                                              seeded: dict[str, str]) -> None:
     ref = f"{source.host}/library/app:2"
@@ -51,6 +53,7 @@ def test_inspect_matches_skopeo_for_an_image(source: OciRegistry,
     assert config["architecture"] == "amd64"
 
 
+@pytest.mark.points(2)
 def test_inspect_index_lists_platforms(source: OciRegistry, seeded: dict[str, str]) -> None:
     ref = f"{source.host}/library/multi:1.0"
     mine = json.loads(invoke(["inspect", ref, "--json"]).output)
@@ -62,6 +65,7 @@ def test_inspect_index_lists_platforms(source: OciRegistry, seeded: dict[str, st
         for m in raw["manifests"]]
 
 
+@pytest.mark.points(2)
 def test_skopeo_pushed_image_is_read_by_regman(source: OciRegistry, tmp_path: Path) -> None:
     image = sample_image(42, labels={"pushed-by": "skopeo"})
     write_oci_layout(tmp_path / "layout", {"v42": image})
@@ -73,6 +77,7 @@ def test_skopeo_pushed_image_is_read_by_regman(source: OciRegistry, tmp_path: Pa
     assert info["labels"] == {"pushed-by": "skopeo"}
 
 
+@pytest.mark.points(4)
 def test_copy_within_registry_mounts_blobs(source: OciRegistry, seeded: dict[str, str],
                                            client_of: Callable[..., RegistryClient]) -> None:
     client = client_of(source)
@@ -83,6 +88,7 @@ def test_copy_within_registry_mounts_blobs(source: OciRegistry, seeded: dict[str
     assert client.head_manifest("mounted/app", "1") == seeded["app:1"]
 
 
+@pytest.mark.points(5)
 def test_copy_across_registries_chunked_then_incremental(
         source: OciRegistry, target: OciRegistry, seeded: dict[str, str],
         client_of: Callable[..., RegistryClient]) -> None:
@@ -101,6 +107,8 @@ def test_copy_across_registries_chunked_then_incremental(
     assert again.up_to_date and again.bytes_uploaded == 0
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_copy_and_delete_through_console_script(source: OciRegistry, target: OciRegistry,
                                                 seeded: dict[str, str]) -> None:
     exe = Path(sys.executable).parent / "regman"

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.integration
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
+@pytest.mark.points(6)
 def test_exporter_scraped_by_prometheus(oci_registry_factory: Callable[[], OciRegistry],
                                         prometheus_factory: Callable[..., Any],
                                         service_process: Callable[..., Any],
@@ -85,6 +86,7 @@ def test_exporter_scraped_by_prometheus(oci_registry_factory: Callable[[], OciRe
     assert alerts[0]["labels"]["repository"] == "prod/api"
 
 
+@pytest.mark.points(1)
 def test_alert_rules_pass_promtool() -> None:
     promtool = require_tool("promtool")
     check = subprocess.run([promtool, "check", "rules", str(DEPLOY / "alerts.yml")],
@@ -95,6 +97,7 @@ def test_alert_rules_pass_promtool() -> None:
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
+@pytest.mark.points(1)
 def test_dashboard_uses_only_exported_metrics() -> None:
     dashboard = json.loads((DEPLOY / "grafana-dashboard.json").read_text())
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
@@ -104,6 +107,7 @@ def test_dashboard_uses_only_exported_metrics() -> None:
         METRIC_NAMES)
 
 
+@pytest.mark.points(2)
 def test_distribution_config_from_deploy_starts(tmp_path: Path,
                                                 service_process: Callable[..., Any],
                                                 free_port: int) -> None:

@@ -28,6 +28,7 @@ def rules_file(path: Path, source: OciRegistry, target: OciRegistry, repos: str)
     return path
 
 
+@pytest.mark.points(8)
 def test_replicate_incremental_with_signatures(source: OciRegistry, target: OciRegistry,
                                                tmp_path: Path) -> None:
     env = {"REGMAN_STATE_DIR": str(tmp_path / "state")}
@@ -79,6 +80,8 @@ def test_replicate_incremental_with_signatures(source: OciRegistry, target: OciR
     assert "r-repl" in table.output
 
 
+@pytest.mark.points(5)
+@pytest.mark.hidden
 def test_failed_replication_leaves_no_dangling_tag(source: OciRegistry, target: OciRegistry,
                                                    tmp_path: Path) -> None:
     layer = random_layer(32 * 1024, "will-be-corrupted")
@@ -104,6 +107,7 @@ def test_failed_replication_leaves_no_dangling_tag(source: OciRegistry, target: 
     assert "last_success" not in state["r-replfail"]
 
 
+@pytest.mark.points(2)
 def test_watch_runs_rules_on_schedule(source: OciRegistry, target: OciRegistry,
                                       tmp_path: Path) -> None:
     with RegistryClient(source.url) as src:

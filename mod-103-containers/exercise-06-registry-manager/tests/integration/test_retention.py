@@ -82,6 +82,7 @@ def seeded_retention(oci_registry_factory: Callable[[], OciRegistry],
     return registry, d
 
 
+@pytest.mark.points(10)
 def test_plan_explains_and_apply_frees_space(seeded_retention: tuple[OciRegistry,
                                                                      dict[str, str]],
                                              tmp_path: Path) -> None:
@@ -134,6 +135,8 @@ def test_plan_explains_and_apply_frees_space(seeded_retention: tuple[OciRegistry
     assert state[registry.host]["deleted_total"] == 7
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_apply_without_gc_config_says_how(seeded_retention: tuple[OciRegistry,
                                                                   dict[str, str]],
                                           tmp_path: Path) -> None:
@@ -146,6 +149,7 @@ def test_apply_without_gc_config_says_how(seeded_retention: tuple[OciRegistry,
     assert "run `docker-registry garbage-collect" in result.output
 
 
+@pytest.mark.points(1)
 def test_malformed_policy_is_config_error_with_line(tmp_path: Path,
                                                     source: OciRegistry) -> None:
     path = tmp_path / "bad.yaml"

@@ -37,6 +37,7 @@ def signed_repo(source: OciRegistry, tmp_cwd: Path) -> tuple[str, str]:
     return ref, digest
 
 
+@pytest.mark.points(5)
 def test_sign_stores_cosign_layout_and_verifies(source: OciRegistry,
                                                 signed_repo: tuple[str, str]) -> None:
     ref, digest = signed_repo
@@ -53,6 +54,7 @@ def test_sign_stores_cosign_layout_and_verifies(source: OciRegistry,
     assert json.loads(result.output)["digest"] == digest
 
 
+@pytest.mark.points(2)
 def test_wrong_key_fails(signed_repo: tuple[str, str], tmp_cwd: Path) -> None:
     ref, _ = signed_repo
     assert invoke(["key", "generate", "--output-prefix", "other"], env=PASSWORD).exit_code == 0
@@ -61,6 +63,8 @@ def test_wrong_key_fails(signed_repo: tuple[str, str], tmp_cwd: Path) -> None:
     assert "no valid signature for key other.pub" in result.output
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_tampered_payload_fails(source: OciRegistry, signed_repo: tuple[str, str]) -> None:
     ref, digest = signed_repo
     with RegistryClient(source.url) as client:
@@ -77,6 +81,7 @@ def test_tampered_payload_fails(source: OciRegistry, signed_repo: tuple[str, str
     assert "no valid signature" in result.output
 
 
+@pytest.mark.points(3)
 def test_policy_requires_every_listed_key(signed_repo: tuple[str, str],
                                           tmp_cwd: Path) -> None:
     ref, _ = signed_repo
@@ -91,6 +96,7 @@ def test_policy_requires_every_listed_key(signed_repo: tuple[str, str],
     assert json.loads(result.output)["verified_keys"] == ["cosign.pub", "second.pub"]
 
 
+@pytest.mark.points(1)
 def test_wrong_key_password_is_one_line_config_error(signed_repo: tuple[str, str]) -> None:
     ref, _ = signed_repo
     result = invoke(["sign", ref, "--key", "cosign.key"],
@@ -100,6 +106,7 @@ def test_wrong_key_password_is_one_line_config_error(signed_repo: tuple[str, str
 
 
 @pytest.mark.external(reason="cosign interop", requires=["cosign"])
+@pytest.mark.points(1)
 def test_cosign_interop_both_ways(source: OciRegistry, signed_repo: tuple[str, str],
                                   tmp_cwd: Path) -> None:
     ref, digest = signed_repo

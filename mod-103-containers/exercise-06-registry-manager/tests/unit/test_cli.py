@@ -2,18 +2,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from regman import __version__
 from regman.cli import cli
 
 
+@pytest.mark.points(1)
 def test_version_through_click() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0
     assert __version__ in result.output
 
 
+@pytest.mark.points(1)
 def test_entry_point_runs() -> None:
     exe = Path(sys.executable).parent / "regman"
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)

@@ -7,6 +7,7 @@ from regman.replication import load_config
 from regman.retention import load_policy
 
 
+@pytest.mark.points(1)
 def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "retention.yaml"
     path.write_text("rules:\n  - repositories: apps/*\n    keep_last: [3\n")
@@ -16,6 +17,7 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert "invalid YAML" in info.value.message
 
 
+@pytest.mark.points(1)
 def test_validation_error_points_at_the_line(tmp_path: Path) -> None:
     path = tmp_path / "retention.yaml"
     path.write_text("grace_period_hours: 1\nrules:\n  - repositories: 'apps/*'\n"
@@ -24,6 +26,7 @@ def test_validation_error_points_at_the_line(tmp_path: Path) -> None:
         load_policy(path)
 
 
+@pytest.mark.points(1)
 def test_bad_regex_and_unknown_key_rejected(tmp_path: Path) -> None:
     path = tmp_path / "retention.yaml"
     path.write_text("rules:\n  - repositories: x\n    keep_tags: ['(']\n")
@@ -34,6 +37,7 @@ def test_bad_regex_and_unknown_key_rejected(tmp_path: Path) -> None:
         load_policy(path)
 
 
+@pytest.mark.points(1)
 def test_replication_rule_must_name_known_registries(tmp_path: Path) -> None:
     path = tmp_path / "replication.yaml"
     path.write_text("registries:\n  a: {url: 'http://127.0.0.1:1'}\n"
@@ -42,6 +46,7 @@ def test_replication_rule_must_name_known_registries(tmp_path: Path) -> None:
         load_config(path)
 
 
+@pytest.mark.points(1)
 def test_shipped_examples_parse() -> None:
     examples = Path(__file__).resolve().parents[2] / "examples"
     policy = load_policy(examples / "retention.yaml")

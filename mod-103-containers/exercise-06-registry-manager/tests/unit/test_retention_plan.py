@@ -1,5 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from regman.inventory import ManifestRecord, RepositoryInventory
 from regman.retention import Decision, RetentionPolicy, RetentionRule, plan
 from regman.signing import signature_tag
@@ -33,6 +35,7 @@ def by_tag(decisions: list[Decision]) -> dict[str, tuple[str, str]]:
     return {(d.tags[0] if d.tags else d.digest): (d.action, d.rule) for d in decisions}
 
 
+@pytest.mark.points(6)
 def test_keep_last_deletes_older_and_explains() -> None:
     inv = inventory(*(image(i, [f"v{i}"], days_old=10 - i) for i in range(1, 6)))
     result = plan([inv], policy(keep_last=2), NOW)
@@ -45,6 +48,7 @@ def test_keep_last_deletes_older_and_explains() -> None:
     assert result.reclaimable_bytes == 3 * 1100
 
 
+@pytest.mark.points(5)
 def test_grace_window_protects_fresh_push_even_if_old_build() -> None:
     fresh = image(1, ["old-build"], days_old=0.1)
     inv = inventory(fresh, *(image(i, [f"v{i}"], days_old=5 - i * 0.1) for i in range(2, 5)))
@@ -52,6 +56,7 @@ def test_grace_window_protects_fresh_push_even_if_old_build() -> None:
     assert decided["old-build"] == ("keep", "grace-window")
 
 
+@pytest.mark.points(6)
 def test_protect_keep_tags_and_signed_win_over_keep_last() -> None:
     signed = image(3, ["v3"], days_old=30)
     sig = image(9, [signature_tag(signed.digest)], days_old=30)
@@ -68,6 +73,8 @@ def test_protect_keep_tags_and_signed_win_over_keep_last() -> None:
     assert decided["v5"] == ("delete", "keep-last")
 
 
+@pytest.mark.points(4)
+@pytest.mark.hidden
 def test_signature_goes_with_its_image_when_not_keep_signed() -> None:
     old = image(1, ["v1"], days_old=30)
     sig = image(2, [signature_tag(old.digest)], days_old=30)
@@ -80,6 +87,7 @@ def test_signature_goes_with_its_image_when_not_keep_signed() -> None:
     assert decided[signature_tag(old.digest)] == ("delete", "orphan-signature")
 
 
+@pytest.mark.points(5)
 def test_index_children_follow_their_index_and_shared_blobs_not_counted() -> None:
     shared = {"sha256:base": 5000}
     child_a = image(10, [], days_old=30, blobs={**shared, "sha256:a": 10})
@@ -96,6 +104,7 @@ def test_index_children_follow_their_index_and_shared_blobs_not_counted() -> Non
     assert result.reclaimable_bytes == 10 + 100 + 100
 
 
+@pytest.mark.points(4)
 def test_untagged_age_rule_and_no_rule_repositories() -> None:
     untagged_old = image(1, [], days_old=10)
     untagged_new = image(2, [], days_old=3)
@@ -108,6 +117,8 @@ def test_untagged_age_rule_and_no_rule_repositories() -> None:
     assert plan([other], policy(keep_last=0), NOW).deletions == []
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_unknown_age_is_never_deleted() -> None:
     record = image(1, ["v1"], days_old=0)
     record.pushed = None

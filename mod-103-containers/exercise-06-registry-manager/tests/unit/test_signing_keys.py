@@ -33,6 +33,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return folder / "cosign.key", folder / "cosign.pub"
 
 
+@pytest.mark.points(4)
 def test_private_key_is_cosign_envelope(keys: tuple[Path, Path]) -> None:
     text = keys[0].read_text()
     assert text.startswith(f"-----BEGIN {PEM_PRIVATE}-----")
@@ -44,6 +45,7 @@ def test_private_key_is_cosign_envelope(keys: tuple[Path, Path]) -> None:
     assert len(base64.b64decode(envelope["cipher"]["nonce"])) == 24
 
 
+@pytest.mark.points(4)
 def test_round_trip_and_wrong_password(keys: tuple[Path, Path]) -> None:
     private = load_private_key(keys[0], "correct horse")
     public = load_public_key(keys[1])
@@ -57,6 +59,7 @@ def _layer(payload: bytes, key: ec.EllipticCurvePrivateKey) -> SignatureLayer:
     return SignatureLayer(payload, signature, Descriptor(SIMPLESIGNING_TYPE, "sha256:x", 1))
 
 
+@pytest.mark.points(5)
 def test_payload_verification_rejects_tamper_and_wrong_key(keys: tuple[Path, Path]) -> None:
     private = load_private_key(keys[0], "correct horse")
     public = load_public_key(keys[1])
@@ -72,6 +75,7 @@ def test_payload_verification_rejects_tamper_and_wrong_key(keys: tuple[Path, Pat
     assert not verify_payload(_layer(payload, other), public, DIGEST)
 
 
+@pytest.mark.points(2)
 def test_signature_tag_convention() -> None:
     assert signature_tag(DIGEST) == f"sha256-{'ab' * 32}.sig"
     assert subject_of_signature_tag(signature_tag(DIGEST)) == DIGEST

@@ -6,6 +6,7 @@ from typing import Any
 
 
 def slack_payload(title: str, fields: dict[str, Any], severity: str = "error") -> dict[str, Any]:
+    # BEGIN SOLUTION: Slack shape: text, header + section blocks, severity, non-empty fields
     icon = {"error": ":red_circle:", "warning": ":warning:", "info": ":information_source:"}
     lines = [f"*{k}*: {v}" for k, v in fields.items() if v not in (None, "")]
     text = f"{icon.get(severity, '')} {title}".strip()
@@ -18,6 +19,7 @@ def slack_payload(title: str, fields: dict[str, Any], severity: str = "error") -
         "severity": severity,
         "fields": {k: v for k, v in fields.items() if v not in (None, "")},
     }
+    # END SOLUTION
 
 
 def task_failure_payload(context: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def send_alert(payload: dict[str, Any], webhook_url: str | None = None) -> bool:
+    # BEGIN SOLUTION: POST the payload; log (never raise) a missing URL or a failed POST
     url = webhook_url or Settings.load().webhook_url
     if not url:
         log.warning("alert not sent (MLWORKFLOWS_WEBHOOK_URL unset): %s", payload["text"])
@@ -28,6 +29,7 @@ def send_alert(payload: dict[str, Any], webhook_url: str | None = None) -> bool:
         log.error("alert to %s failed: %s", url, exc)
         return False
     return True
+    # END SOLUTION
 
 
 def on_task_failure(context: Any) -> None:
@@ -42,6 +44,7 @@ def alert_bad_data(title: str, fields: dict[str, Any]) -> bool:
 async def on_deadline_missed(target_minutes: float = 0.0, webhook_url: str | None = None,
                              context: dict[str, Any] | None = None) -> dict[str, Any]:
     """Deadline Alert callback (AsyncCallback): runs in the triggerer when a run is late."""
+    # BEGIN SOLUTION: build the deadline payload and await the webhook POST when a URL is set
     payload = deadline_payload(context, target_minutes)
     url = webhook_url or Settings.load().webhook_url
     if url:
@@ -49,3 +52,4 @@ async def on_deadline_missed(target_minutes: float = 0.0, webhook_url: str | Non
     else:
         log.warning("deadline alert not sent (no webhook): %s", payload["text"])
     return {"sent": bool(url), "text": payload["text"]}
+    # END SOLUTION

@@ -52,12 +52,14 @@ def _default_args(config_owner: str = "ml-platform") -> dict[str, Any]:
 
 
 def _deadline(settings: Settings) -> DeadlineAlert:
+    # BEGIN SOLUTION: DeadlineAlert: DAGRUN_QUEUED_AT + deadline_minutes, calls on_deadline_missed
     return DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=timedelta(minutes=settings.deadline_minutes),
         callback=AsyncCallback(on_deadline_missed,
                                kwargs={"target_minutes": settings.deadline_minutes}),
     )
+    # END SOLUTION
 
 
 def _run_ids() -> tuple[str, str]:
@@ -69,6 +71,7 @@ def _run_ids() -> tuple[str, str]:
 
 
 def build_data_dag(settings: Settings) -> DAG:
+    # BEGIN SOLUTION: hourly: deferrable wait, pick, validate, then publish (asset) or quarantine
     ws = Workspace(settings.resolved_home())
     pattern = str(ws.incoming / "*.csv")
     with DAG(
@@ -131,12 +134,14 @@ def build_data_dag(settings: Settings) -> DAG:
         wait >> path
         route(report) >> [publish(path, report), quarantine(path, report)]
     return dag
+    # END SOLUTION
 
 
 # --------------------------------------------------------------------------- training DAG
 
 
 def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
+    # BEGIN SOLUTION: on the data asset: features, mapped trials, best, gate, register, deploy
     ws = Workspace(settings.resolved_home())
     asset = model_asset(config)
     with DAG(
@@ -261,6 +266,7 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
         route(decision) >> [version, skip_deploy(decision)]
         deploy(version)
     return dag
+    # END SOLUTION
 
 
 class _KubeTrials:
@@ -271,6 +277,7 @@ class _KubeTrials:
 
 def _kubernetes_trials(config: ModelConfig, features: Any, specs: Any) -> _KubeTrials:
     """Trials as pods on GPU nodes: one mapped KubernetesPodOperator task per trial."""
+    # BEGIN SOLUTION: pod arguments per trial, then KubernetesPodOperator.partial().expand()
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
     from mlworkflows.kubernetes import WORKSPACE_MOUNT, pod_settings, trial_arguments
@@ -285,12 +292,14 @@ def _kubernetes_trials(config: ModelConfig, features: Any, specs: Any) -> _KubeT
         task_id="train_trial", **pod_settings(config),
     ).expand(arguments=pod_arguments(specs, features))
     return _KubeTrials(features, results.output)
+    # END SOLUTION
 
 
 # --------------------------------------------------------------------------- inference DAG
 
 
 def build_inference_dag(settings: Settings, config: ModelConfig) -> DAG:
+    # BEGIN SOLUTION: DAG scheduled on the model asset with one task: score_batch
     ws = Workspace(settings.resolved_home())
     with DAG(
         config.inference_dag_id,
@@ -314,12 +323,14 @@ def build_inference_dag(settings: Settings, config: ModelConfig) -> DAG:
 
         score_batch()
     return dag
+    # END SOLUTION
 
 
 # --------------------------------------------------------------------------- monitoring DAG
 
 
 def build_monitoring_dag(settings: Settings, config: ModelConfig) -> DAG:
+    # BEGIN SOLUTION: daily: compute_drift, branch to TriggerDagRunOperator (retraining) or no_drift
     ws = Workspace(settings.resolved_home())
     with DAG(
         config.monitoring_dag_id,
@@ -357,11 +368,14 @@ def build_monitoring_dag(settings: Settings, config: ModelConfig) -> DAG:
         )
         route(compute_drift()) >> [retrain, EmptyOperator(task_id="no_drift")]
     return dag
+    # END SOLUTION
 
 
 def build_model_dags(settings: Settings, configs: list[ModelConfig]) -> list[DAG]:
+    # BEGIN SOLUTION: training, inference and monitoring DAGs for every config
     dags: list[DAG] = []
     for config in configs:
         dags += [build_training_dag(settings, config), build_inference_dag(settings, config),
                  build_monitoring_dag(settings, config)]
     return dags
+    # END SOLUTION

@@ -16,6 +16,7 @@ EPS = 1e-4
 
 
 def psi(reference: np.ndarray[Any, Any], current: np.ndarray[Any, Any], bins: int = 10) -> float:
+    # BEGIN SOLUTION: PSI over reference-quantile bins (open-ended outer bins, EPS floor)
     edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)))
     if len(edges) < 3:
         return 0.0
@@ -24,6 +25,7 @@ def psi(reference: np.ndarray[Any, Any], current: np.ndarray[Any, Any], bins: in
     cur_frac = np.histogram(current, edges)[0] / max(len(current), 1)
     ref_frac, cur_frac = np.clip(ref_frac, EPS, None), np.clip(cur_frac, EPS, None)
     return float(np.sum((cur_frac - ref_frac) * np.log(cur_frac / ref_frac)))
+    # END SOLUTION
 
 
 @dataclass

@@ -24,6 +24,7 @@ class GateDecision:
 
 def evaluate_gate(config: ModelConfig, candidate: dict[str, float],
                   production: dict[str, float] | None) -> GateDecision:
+    # BEGIN SOLUTION: every threshold, then no regression beyond max_regression vs production
     reasons: list[str] = []
     for metric, minimum in config.thresholds.model_dump().items():
         if candidate[metric] < minimum:
@@ -36,3 +37,4 @@ def evaluate_gate(config: ModelConfig, candidate: dict[str, float],
                            f"{production[metric]:.4f} (allowed drop {config.max_regression:.4f})")
     return GateDecision(passed=not reasons, reasons=reasons, candidate=candidate,
                         production=production)
+    # END SOLUTION

@@ -28,6 +28,7 @@ def trial_arguments(config: ModelConfig, index: int, params: dict[str, Any],
 
 def pod_settings(config: ModelConfig) -> dict[str, Any]:
     """KubernetesPodOperator keyword arguments shared by every trial of `config`."""
+    # BEGIN SOLUTION: operator kwargs: image, resources, GPU limit + toleration, volumes, XCom
     res = config.resources
     limits = {"cpu": res.cpu, "memory": res.memory}
     tolerations = []
@@ -62,6 +63,7 @@ def pod_settings(config: ModelConfig) -> dict[str, Any]:
         "on_finish_action": "delete_succeeded_pod",
         "startup_timeout_seconds": 600,
     }
+    # END SOLUTION
 
 
 def render_pod(config: ModelConfig, index: int = 0, params: dict[str, Any] | None = None,

@@ -70,6 +70,7 @@ class ModelConfig(BaseModel):
     @classmethod
     def _known_hyperparameters(cls, trials: list[dict[str, Any]],
                                info: Any) -> list[dict[str, Any]]:
+        # BEGIN SOLUTION: reject hyperparameters the model_type does not know, naming the trial
         model_type = info.data.get("model_type")
         allowed = HYPERPARAMETERS.get(model_type or "", set())
         for index, trial in enumerate(trials):
@@ -78,6 +79,7 @@ class ModelConfig(BaseModel):
                 raise ValueError(f"trial {index}: unknown hyperparameter(s) {', '.join(unknown)} "
                                  f"for {model_type} (allowed: {', '.join(sorted(allowed))})")
         return trials
+        # END SOLUTION
 
     @property
     def training_dag_id(self) -> str:
@@ -93,6 +95,7 @@ class ModelConfig(BaseModel):
 
 
 def load_model_config(path: Path) -> ModelConfig:
+    # BEGIN SOLUTION: read YAML and validate; every ModelConfigError message names the file
     try:
         raw = yaml.safe_load(path.read_text())
     except OSError as exc:
@@ -108,6 +111,7 @@ def load_model_config(path: Path) -> ModelConfig:
     except ValidationError as exc:
         raise ModelConfigError(format_validation_error(exc, str(path)).replace("\n", "; ")) from exc
     return config.model_copy(update={"source_file": str(path)})
+    # END SOLUTION
 
 
 def load_model_configs(directory: Path) -> list[ModelConfig]:

@@ -57,6 +57,7 @@ def pick_config(settings: Settings, configs_dir: Path, name: str | None) -> Mode
 def run_pipeline(settings: Settings, config: ModelConfig, dags_folder: Path,
                  step: Callable[[str], None] = lambda _s: None) -> PipelineResult:
     """Assumes `airflow_env.configure()` ran in this process before any airflow import."""
+    # BEGIN SOLUTION: init the DB, stage data, parse DAGs, then data, training, inference runs
     ws = Workspace(settings.resolved_home())
     result = PipelineResult()
     step("initialising the Airflow metadata DB")
@@ -86,3 +87,4 @@ def run_pipeline(settings: Settings, config: ModelConfig, dags_folder: Path,
     if scored.xcoms.get("score_batch"):
         result.predictions_path = scored.xcoms["score_batch"]["predictions"]
     return result
+    # END SOLUTION

@@ -76,6 +76,7 @@ class ModelRegistry:
         return self._model_dir(model) / "production.json"
 
     def register(self, model: str, model_file: Path, metadata: dict[str, Any]) -> ModelVersion:
+        # BEGIN SOLUTION: next version by exclusive mkdir, copy the model, write metadata.json
         versions = self._model_dir(model) / "versions"
         versions.mkdir(parents=True, exist_ok=True)
         number = max((int(p.name) for p in versions.iterdir() if p.name.isdigit()), default=0)
@@ -92,6 +93,7 @@ class ModelRegistry:
                 "registered_at": datetime.now(UTC).isoformat()}
         atomic_write_json(target / "metadata.json", meta)
         return ModelVersion(model, number, target / "model.joblib", meta)
+        # END SOLUTION
 
     def get(self, model: str, version: int) -> ModelVersion:
         target = self._model_dir(model) / "versions" / str(version)
@@ -102,12 +104,14 @@ class ModelRegistry:
                             json.loads(meta_path.read_text()))
 
     def deploy(self, model: str, version: int, reason: str) -> dict[str, Any]:
+        # BEGIN SOLUTION: write production.json atomically (KeyError for an unknown version)
         registered = self.get(model, version)
         pointer = {"model": model, "version": version, "model_path": str(registered.path),
                    "metrics": registered.metadata.get("metrics", {}),
                    "deployed_at": datetime.now(UTC).isoformat(), "reason": reason}
         atomic_write_json(self.pointer_path(model), pointer)
         return pointer
+        # END SOLUTION
 
     def production(self, model: str) -> dict[str, Any] | None:
         path = self.pointer_path(model)

@@ -36,6 +36,7 @@ class NewFileSensor(BaseSensorOperator):
         return bool(matching_files(self.pattern))
 
     def execute(self, context: Any) -> None:
+        # BEGIN SOLUTION: return if a file is there, else defer to a FileTrigger (execute_complete)
         if not self.deferrable:
             super().execute(context)
             return
@@ -43,6 +44,7 @@ class NewFileSensor(BaseSensorOperator):
             return
         self.defer(trigger=FileTrigger(filepath=self.pattern, poke_interval=self.poke_interval),
                    method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
+        # END SOLUTION
 
     def execute_complete(self, context: Any, event: Any = None) -> None:
         if not event:

@@ -54,6 +54,7 @@ def run_duration(run: dict[str, Any], now: datetime) -> tuple[float | None, bool
 
 def compute_sla(runs: list[dict[str, Any]], task_instances: list[dict[str, Any]],
                 target_for: Callable[[str], float], now: datetime) -> list[DagSla]:
+    # BEGIN SOLUTION: per DAG: met, missed, pending from queued_at, percentiles, slowest task
     by_dag: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run in runs:
         by_dag[run["dag_id"]].append(run)
@@ -96,3 +97,4 @@ def compute_sla(runs: list[dict[str, Any]], task_instances: list[dict[str, Any]]
             slowest_task_mean_s=round(float(np.mean(tasks[slowest])), 2) if slowest else None,
         ))
     return report
+    # END SOLUTION

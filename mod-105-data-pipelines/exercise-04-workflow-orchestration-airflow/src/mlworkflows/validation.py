@@ -55,6 +55,7 @@ class ValidationReport:
 
 def build_schema(labelled: bool = True) -> pa.DataFrameSchema:
     """Every feature is a non-null, non-negative float; the label is 0 or 1."""
+    # BEGIN SOLUTION: pandera: non-null features >= 0, label in {0, 1}, min rows, few duplicates
     columns: dict[str, pa.Column] = {
         name: pa.Column(float, checks=[pa.Check.ge(0)], nullable=False, coerce=True)
         for name in feature_columns()
@@ -67,6 +68,7 @@ def build_schema(labelled: bool = True) -> pa.DataFrameSchema:
         pa.Check(lambda df: float(df.duplicated().mean()) <= MAX_DUPLICATE_FRACTION,
                  name=f"duplicates_at_most_{MAX_DUPLICATE_FRACTION:.0%}"),
     ])
+    # END SOLUTION
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -100,6 +102,7 @@ def validate_file(path: Path, labelled: bool = True) -> ValidationReport:
 
 
 def _report_from(cases: pd.DataFrame, path: str, rows: int) -> ValidationReport:
+    # BEGIN SOLUTION: turn pandera failure cases into failures, failing columns and failing rows
     failures: list[Failure] = []
     for record in cases.to_dict(orient="records"):
         column = record.get("column")
@@ -115,3 +118,4 @@ def _report_from(cases: pd.DataFrame, path: str, rows: int) -> ValidationReport:
     return ValidationReport(path=path, ok=False, rows=rows,
                             failures=failures[:MAX_FAILURES_LISTED],
                             failing_columns=columns, failing_rows=failing_rows)
+    # END SOLUTION

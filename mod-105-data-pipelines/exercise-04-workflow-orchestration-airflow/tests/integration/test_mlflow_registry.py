@@ -33,6 +33,7 @@ def _settings(tmp_path: Path) -> Settings:
                     mlflow_artifact_location=str(tmp_path / "artifacts"))
 
 
+@pytest.mark.points(1)
 def test_settings_pick_the_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("MLWORKFLOWS_MLFLOW_TRACKING_URI", raising=False)
@@ -41,6 +42,7 @@ def test_settings_pick_the_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert isinstance(open_registry(Settings(home=tmp_path)), MlflowModelRegistry)
 
 
+@pytest.mark.points(5)
 def test_adapter_versions_alias_and_loading(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -82,6 +84,7 @@ def test_adapter_versions_alias_and_loading(tmp_path: Path,
     assert "MLFLOW_TRACKING_URI" not in os.environ
 
 
+@pytest.mark.points(4)
 def test_training_dag_registers_and_deploys_to_mlflow(
         tmp_path: Path, webhook: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real DAG files, configured only through the environment, register into MLflow."""

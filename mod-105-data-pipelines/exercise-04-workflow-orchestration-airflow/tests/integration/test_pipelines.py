@@ -43,6 +43,7 @@ def trained(dags: dict[str, Any], ws: Workspace) -> dict[str, Any]:
     return {"data": data_run, "train": train_run}
 
 
+@pytest.mark.points(8)
 def test_data_then_training_deploys_a_model(trained: dict[str, Any], ws: Workspace) -> None:
     data_run, train_run = trained["data"], trained["train"]
     assert data_run.state == "success", data_run.tasks
@@ -60,6 +61,7 @@ def test_data_then_training_deploys_a_model(trained: dict[str, Any], ws: Workspa
     assert pointer["metrics"]["roc_auc"] == train_run.xcoms["select_best"]["metrics"]["roc_auc"]
 
 
+@pytest.mark.points(4)
 def test_batch_inference_writes_predictions(trained: dict[str, Any], dags: dict[str, Any],
                                             ws: Workspace) -> None:
     data.write_csv(data.make_batch(rows=120, seed=5, labelled=False), ws.batches)
@@ -73,6 +75,8 @@ def test_batch_inference_writes_predictions(trained: dict[str, Any], dags: dict[
     assert stored["model_version"] == 1 and stored["rows"] == 120 and stored["run_id"] == run.run_id
 
 
+@pytest.mark.points(5)
+@pytest.mark.hidden
 def test_gate_blocks_a_worse_model(trained: dict[str, Any], dags: dict[str, Any],
                                    ws: Workspace) -> None:
     registry = ModelRegistry(ws.registry)
@@ -89,6 +93,8 @@ def test_gate_blocks_a_worse_model(trained: dict[str, Any], dags: dict[str, Any]
     assert registry.versions(MODEL) == [1]
 
 
+@pytest.mark.points(5)
+@pytest.mark.hidden
 def test_bad_data_is_quarantined_and_alerted(trained: dict[str, Any], dags: dict[str, Any],
                                              ws: Workspace, webhook: Any) -> None:
     validated_before = ws.validated.read_bytes()
@@ -109,6 +115,7 @@ def test_bad_data_is_quarantined_and_alerted(trained: dict[str, Any], dags: dict
 
 
 @pytest.mark.parametrize(("shift", "expect_retrain"), [(0.0, False), (0.5, True)])
+@pytest.mark.points(3)
 def test_drift_triggers_retraining(trained: dict[str, Any], dags: dict[str, Any], ws: Workspace,
                                    shift: float, expect_retrain: bool) -> None:
     from airflow.models.dagrun import DagRun

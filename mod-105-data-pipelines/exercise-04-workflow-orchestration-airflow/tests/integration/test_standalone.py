@@ -28,6 +28,7 @@ PASSWORD = "standalone-test-pw"
 
 
 @pytest.mark.timeout(900)
+@pytest.mark.points(5)
 def test_standalone_trigger_and_sla_report(tmp_path: Path, free_port: int,
                                            service_process: Any) -> None:
     home, ws_root = tmp_path / "airflow", tmp_path / "ws"

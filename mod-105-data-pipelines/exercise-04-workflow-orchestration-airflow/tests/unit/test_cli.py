@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from mlworkflows import __version__, data
@@ -17,6 +18,7 @@ from tests.conftest import CONFIGS
 EXE = str(Path(sys.executable).parent / "mlworkflows")
 
 
+@pytest.mark.points(1)
 def test_version_and_help() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0 and __version__ in result.output
@@ -24,6 +26,7 @@ def test_version_and_help() -> None:
     assert "sla-report" in helped.output and "Examples" in helped.output
 
 
+@pytest.mark.points(2)
 def test_validate_good_bad_missing(tmp_path: Path) -> None:
     good = data.write_csv(data.make_batch(100), tmp_path / "good.csv")
     bad = data.write_csv(data.corrupt_batch(), tmp_path / "bad.csv")
@@ -37,6 +40,7 @@ def test_validate_good_bad_missing(tmp_path: Path) -> None:
     assert missing.exit_code == 4 and "does not exist" in missing.output
 
 
+@pytest.mark.points(2)
 def test_configs_lists_and_rejects_invalid(tmp_path: Path) -> None:
     runner = CliRunner()
     env = {"MLWORKFLOWS_CONFIGS_DIR": str(CONFIGS)}
@@ -48,6 +52,8 @@ def test_configs_lists_and_rejects_invalid(tmp_path: Path) -> None:
     assert bad.exit_code == 3 and "x.yaml" in bad.output and "model_type" in bad.output
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_sla_report_unreachable_api_is_exit_5(free_port: int) -> None:
     result = CliRunner().invoke(cli, ["sla-report", "--api-url", f"http://127.0.0.1:{free_port}"],
                                 env={"MLWORKFLOWS_API_PASSWORD": "x"})
@@ -55,11 +61,13 @@ def test_sla_report_unreachable_api_is_exit_5(free_port: int) -> None:
     assert "cannot reach the Airflow API" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.points(1)
 def test_sla_report_without_password_is_config_error() -> None:
     result = CliRunner().invoke(cli, ["sla-report"], env={"MLWORKFLOWS_API_PASSWORD": ""})
     assert result.exit_code == 3 and "MLWORKFLOWS_API_PASSWORD" in result.output
 
 
+@pytest.mark.points(3)
 def test_train_trial_console_script_writes_xcom(tmp_path: Path) -> None:
     """The command the KubernetesPodOperator pod runs, as a real subprocess."""
     from mlworkflows.training import prepare_features
@@ -78,6 +86,8 @@ def test_train_trial_console_script_writes_xcom(tmp_path: Path) -> None:
     assert Path(result["model_path"]).is_file()
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_train_trial_bad_params_one_line_error(tmp_path: Path) -> None:
     proc = subprocess.run(
         [EXE, "train-trial", "--config", str(CONFIGS / "cancer_logreg.yaml"), "--trial", "0",
@@ -88,6 +98,7 @@ def test_train_trial_bad_params_one_line_error(tmp_path: Path) -> None:
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.points(2)
 def test_render_pod_and_unknown_model() -> None:
     runner = CliRunner()
     env = {"MLWORKFLOWS_CONFIGS_DIR": str(CONFIGS)}
@@ -99,6 +110,7 @@ def test_render_pod_and_unknown_model() -> None:
     assert unknown.exit_code == 4 and "cancer_logreg" in unknown.output
 
 
+@pytest.mark.points(1)
 def test_sample_data_writes_csv(tmp_path: Path) -> None:
     out = tmp_path / "s.csv"
     result = CliRunner().invoke(cli, ["sample-data", str(out), "--rows", "60", "--unlabelled"])

@@ -22,11 +22,13 @@ from mlworkflows.validation import validate_file
 GOOD = {"accuracy": 0.97, "f1": 0.97, "roc_auc": 0.99}
 
 
+@pytest.mark.points(3)
 def test_valid_file_passes(tmp_path: Path) -> None:
     report = validate_file(data.write_csv(data.make_batch(200), tmp_path / "ok.csv"))
     assert report.ok and report.rows == 200 and not report.failures
 
 
+@pytest.mark.points(5)
 def test_schema_violations_name_columns_and_rows(tmp_path: Path) -> None:
     report = validate_file(data.write_csv(data.corrupt_batch(), tmp_path / "bad.csv"))
     assert not report.ok
@@ -35,6 +37,8 @@ def test_schema_violations_name_columns_and_rows(tmp_path: Path) -> None:
     assert "mean_radius" in report.summary() and "rows 3, 7, 11" in report.summary()
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_missing_column_and_too_few_rows(tmp_path: Path) -> None:
     frame = data.make_batch(20).drop(columns=["mean_area"])
     report = validate_file(data.write_csv(frame, tmp_path / "short.csv"))
@@ -46,6 +50,8 @@ def test_missing_column_and_too_few_rows(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("content", "expected"), [
     (None, "does not exist"), (b"", "file is empty"), (b"a,b\n1,2,3,4\n\xff\xfe", "cannot parse")])
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_unreadable_files(tmp_path: Path, content: bytes | None, expected: str) -> None:
     path = tmp_path / "x.csv"
     if content is not None:
@@ -54,6 +60,7 @@ def test_unreadable_files(tmp_path: Path, content: bytes | None, expected: str) 
     assert not report.ok and expected in (report.error or "")
 
 
+@pytest.mark.points(6)
 def test_gate_thresholds_and_regression() -> None:
     config = load_model_config(Path("configs/cancer_logreg.yaml"))
     assert evaluate_gate(config, GOOD, None).passed
@@ -65,6 +72,7 @@ def test_gate_thresholds_and_regression() -> None:
     assert within.passed
 
 
+@pytest.mark.points(5)
 def test_registry_versions_and_pointer(tmp_path: Path) -> None:
     model_file = tmp_path / "m.joblib"
     model_file.write_bytes(b"model-bytes")
@@ -80,6 +88,7 @@ def test_registry_versions_and_pointer(tmp_path: Path) -> None:
         registry.deploy("m", 9, reason="missing")
 
 
+@pytest.mark.points(5)
 def test_drift_detects_shift() -> None:
     reference = data.make_batch()
     assert not compute_drift(reference, data.make_batch(200, seed=1), 0.2).drifted
@@ -87,6 +96,7 @@ def test_drift_detects_shift() -> None:
     assert shifted.drifted and shifted.max_psi > 0.2 and shifted.top_features
 
 
+@pytest.mark.points(6)
 def test_sla_compliance() -> None:
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     runs = [
@@ -108,6 +118,7 @@ def test_sla_compliance() -> None:
     assert (b.missed, b.compliance_pct) == (1, 0.0)  # running past its target is already a miss
 
 
+@pytest.mark.points(1)
 def test_sla_targets_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLWORKFLOWS_SLA_TARGETS", '{"mlw_train_*": 300}')
     settings = Settings.load()
@@ -115,6 +126,7 @@ def test_sla_targets_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.sla_target_for("mlw_data") == settings.default_sla_seconds
 
 
+@pytest.mark.points(3)
 def test_alert_payloads_are_slack_shaped() -> None:
     class TI:
         dag_id, task_id, run_id, try_number = "mlw_data", "quarantine", "r1", 1
@@ -126,6 +138,7 @@ def test_alert_payloads_are_slack_shaped() -> None:
     assert "Deadline missed: mlw_train_x" in late["text"] and late["severity"] == "warning"
 
 
+@pytest.mark.points(3)
 def test_deadline_callback_posts_to_webhook(webhook) -> None:  # type: ignore[no-untyped-def]
     before = len(webhook.payloads)
     context = {"dag_run": {"dag_id": "mlw_train_cancer_logreg", "dag_run_id": "late-run",
@@ -137,10 +150,13 @@ def test_deadline_callback_posts_to_webhook(webhook) -> None:  # type: ignore[no
     assert payload["fields"]["run_id"] == "late-run" and "30 min" in payload["text"]
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_alert_to_dead_webhook_is_logged_not_raised(free_port: int) -> None:
     assert send_alert({"text": "x"}, webhook_url=f"http://127.0.0.1:{free_port}/") is False
 
 
+@pytest.mark.points(3)
 def test_model_config_errors_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "broken.yaml"
     bad.write_text("name: x1\nmodel_type: logistic_regression\ntrials: [{C: 1, depth: 3}]\n")

@@ -33,6 +33,7 @@ def _edges(dag: Any) -> set[tuple[str, str]]:
     return {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
 
 
+@pytest.mark.points(4)
 def test_dagbag_has_every_dag_and_no_import_errors(dagbag: Any) -> None:
     dags, errors = dagbag
     assert errors == {}
@@ -41,11 +42,13 @@ def test_dagbag_has_every_dag_and_no_import_errors(dagbag: Any) -> None:
                                         for name in ("cancer_logreg", "cancer_forest")}
 
 
+@pytest.mark.points(1)
 def test_no_cycles(dagbag: Any) -> None:
     for dag in dagbag[0].values():
         dag.check_cycle()  # raises AirflowDagCycleException on a cycle
 
 
+@pytest.mark.points(5)
 def test_data_dag_structure(dagbag: Any) -> None:
     dag = dagbag[0]["mlw_data"]
     assert _edges(dag) == {
@@ -57,6 +60,7 @@ def test_data_dag_structure(dagbag: Any) -> None:
     assert dag.deadline is not None  # Deadline Alert (Airflow 3.1+) instead of the removed SLA
 
 
+@pytest.mark.points(5)
 def test_training_dag_structure(dagbag: Any) -> None:
     dag = dagbag[0]["mlw_train_cancer_logreg"]
     edges = _edges(dag)
@@ -70,6 +74,7 @@ def test_training_dag_structure(dagbag: Any) -> None:
     assert [o.name for o in dag.get_task("deploy").outlets] == ["mlworkflows_model_cancer_logreg"]
 
 
+@pytest.mark.points(4)
 def test_inference_and_monitoring_structure(dagbag: Any) -> None:
     dags = dagbag[0]
     inference = dags["mlw_inference_cancer_logreg"]
@@ -82,6 +87,7 @@ def test_inference_and_monitoring_structure(dagbag: Any) -> None:
     assert trigger.trigger_dag_id == "mlw_train_cancer_logreg"
 
 
+@pytest.mark.points(4)
 def test_one_dag_set_per_config(configs_dir: Path) -> None:
     base = yaml.safe_load((CONFIGS / "cancer_logreg.yaml").read_text())
     for name in ("alpha", "beta", "gamma"):
@@ -92,6 +98,8 @@ def test_one_dag_set_per_config(configs_dir: Path) -> None:
         "mlw_train_alpha", "mlw_train_beta", "mlw_train_gamma"}
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_invalid_config_is_an_import_error_naming_the_file(configs_dir: Path) -> None:
     shutil.copy(CONFIGS / "cancer_logreg.yaml", configs_dir / "good.yaml")
     (configs_dir / "typo.yaml").write_text(
@@ -105,6 +113,7 @@ def test_invalid_config_is_an_import_error_naming_the_file(configs_dir: Path) ->
     assert "mlw_train_good" not in dags
 
 
+@pytest.mark.points(4)
 def test_kubernetes_variant_uses_pod_operator(configs_dir: Path) -> None:
     base = yaml.safe_load((CONFIGS / "cancer_forest.yaml").read_text())
     (configs_dir / "gpu.yaml").write_text(
@@ -118,6 +127,7 @@ def test_kubernetes_variant_uses_pod_operator(configs_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("version", ["1.31", "1.37"])
+@pytest.mark.points(2)
 def test_rendered_pod_spec_is_valid_kubernetes(version: str) -> None:
     import kubernetes_validate
 
@@ -136,6 +146,8 @@ def test_rendered_pod_spec_is_valid_kubernetes(version: str) -> None:
                                 "--trial"]
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_invalid_pod_spec_is_rejected() -> None:
     """The validator really checks: a broken manifest fails (guards the test above)."""
     import kubernetes_validate

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
+import pytest
 import yaml
 
 from tests.conftest import EXERCISE
@@ -21,6 +22,7 @@ def _locked() -> dict[str, set[str]]:
     return versions
 
 
+@pytest.mark.points(1)
 def test_constraints_file_matches_uv_lock() -> None:
     locked = _locked()
     pins = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", (DEPLOY / "constraints-airflow-3.3.2.txt")
@@ -35,6 +37,7 @@ def test_constraints_file_matches_uv_lock() -> None:
                          .read_text(), flags=re.M)
 
 
+@pytest.mark.points(1)
 def test_compose_and_helm_pin_the_locked_airflow() -> None:
     (airflow_version,) = _locked()["apache-airflow"]
     dockerfile = (DEPLOY / "Dockerfile.airflow").read_text()

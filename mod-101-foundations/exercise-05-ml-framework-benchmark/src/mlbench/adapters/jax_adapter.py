@@ -57,6 +57,7 @@ def _ln(d: int) -> Params:
 
 
 def init_params(spec: ModelSpec, key: jax.Array) -> Params:
+    # BEGIN SOLUTION: build the parameter pytree with exactly the counts of param_count
     keys = iter(jax.random.split(key, 64 + 8 * _depth(spec)))
     if isinstance(spec, CNNSpec):
         return {"stem": _conv(next(keys), spec.in_channels, spec.width),
@@ -85,6 +86,7 @@ def init_params(spec: ModelSpec, key: jax.Array) -> Params:
                      "b": jnp.zeros((4 * h,), jnp.float32)})
     return {"emb": jax.random.normal(next(keys), (spec.vocab_size, spec.embed_dim)) * 0.05,
             "lstm": lstm, "head": _dense(next(keys), h, spec.num_classes)}
+    # END SOLUTION
 
 
 def _depth(spec: ModelSpec) -> int:
@@ -107,6 +109,7 @@ def _apply_dense(p: Params, x: jax.Array) -> jax.Array:
 
 def make_apply(spec: ModelSpec) -> Callable[[Params, jax.Array], jax.Array]:
     """The forward function (params, inputs) -> logits for `spec`."""
+    # BEGIN SOLUTION: return the forward function (params, inputs) -> logits for the spec
     if isinstance(spec, CNNSpec):
         def conv(p: Params, x: jax.Array) -> jax.Array:
             return lax.conv_general_dilated(x, p["w"], (1, 1), "SAME",
@@ -163,6 +166,7 @@ def make_apply(spec: ModelSpec) -> Callable[[Params, jax.Array], jax.Array]:
         return _apply_dense(p["head"], h_seq[:, -1])
 
     return lstm_net
+    # END SOLUTION
 
 
 def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:

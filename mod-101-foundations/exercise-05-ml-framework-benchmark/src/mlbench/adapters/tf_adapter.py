@@ -57,6 +57,7 @@ class PositionEmbedding(keras.layers.Layer):  # type: ignore[misc]
 
 
 def make_model(spec: ModelSpec) -> keras.Model:
+    # BEGIN SOLUTION: build the CNN, pre-norm Transformer or LSTM of the spec with Keras layers
     if isinstance(spec, CNNSpec):
         inp = keras.Input((spec.image_size, spec.image_size, spec.in_channels))
         h = layers.Conv2D(spec.width, 3, padding="same", activation="relu")(inp)
@@ -87,6 +88,7 @@ def make_model(spec: ModelSpec) -> keras.Model:
     for i in range(spec.layers):
         h = layers.LSTM(spec.hidden, return_sequences=i < spec.layers - 1)(h)
     return keras.Model(inp, layers.Dense(spec.num_classes, dtype="float32")(h))
+    # END SOLUTION
 
 
 def trainable_params(model: keras.Model) -> int:

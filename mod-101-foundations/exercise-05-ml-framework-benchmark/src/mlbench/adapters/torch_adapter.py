@@ -72,6 +72,7 @@ class Encoder(nn.Module):
 class LSTMNet(nn.Module):
     def __init__(self, s: LSTMSpec) -> None:
         super().__init__()
+        # BEGIN SOLUTION: embedding, nn.LSTM with bias_hh zeroed and frozen, linear head
         self.emb = nn.Embedding(s.vocab_size, s.embed_dim)
         self.lstm = nn.LSTM(s.embed_dim, s.hidden, s.layers, batch_first=True)
         # Keras and our JAX LSTM have one bias vector per layer; PyTorch has two (b_ih, b_hh)
@@ -81,6 +82,7 @@ class LSTMNet(nn.Module):
                 nn.init.zeros_(p)
                 p.requires_grad_(False)
         self.head = nn.Linear(s.hidden, s.num_classes)
+        # END SOLUTION
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.lstm(self.emb(x))

@@ -23,6 +23,7 @@ def merge_text(ours: str, base: str, theirs: str, *, ours_label: str = "yours",
                base_label: str = "base", theirs_label: str = "template") -> MergeResult:
     """Merge `theirs` (the new template render) into `ours` (the user's file) against `base`
     (the render the user started from). Conflicts are left as standard conflict markers."""
+    # BEGIN SOLUTION: run git merge-file -p on temp files; its exit code counts conflicts
     git = shutil.which("git")
     if git is None:
         raise GitUnavailableError("git is required for `mlscaffold update` (apt install git)")
@@ -41,3 +42,4 @@ def merge_text(ours: str, base: str, theirs: str, *, ours_label: str = "yours",
     if proc.returncode < 0 or proc.returncode > 127:
         raise RuntimeError(f"git merge-file failed: {proc.stderr.strip()}")
     return MergeResult(proc.stdout, proc.returncode)
+    # END SOLUTION

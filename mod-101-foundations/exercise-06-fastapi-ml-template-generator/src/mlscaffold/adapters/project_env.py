@@ -53,6 +53,7 @@ def subprocess_env() -> dict[str, str]:
 
 def export_app_schema(project: Path, package: str, timeout: float = 600.0) -> dict[str, Any]:
     """`{"openapi": ..., "settings": ...}` from the project's app, built in its own venv."""
+    # BEGIN SOLUTION: uv run the export snippet in the project and parse its marker line
     uv = find_uv()
     env = subprocess_env()
     env["APP_LOG_JSON"] = "false"
@@ -70,3 +71,4 @@ def export_app_schema(project: Path, package: str, timeout: float = 600.0) -> di
             return data
     last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
     raise ProjectEnvError(f"cannot export the app schema of {project}: {last}")
+    # END SOLUTION

@@ -14,6 +14,7 @@ from regman.errors import RegistryUnavailableError, RegmanError
 
 
 def garbage_collect(binary: str, config: Path, timeout: float = 600) -> str:
+    # BEGIN SOLUTION: run BINARY garbage-collect CONFIG; errors say what failed
     path = shutil.which(binary) or (binary if Path(binary).is_file() else None)
     if path is None:
         raise RegistryUnavailableError(f"garbage collection needs {binary!r} on PATH "
@@ -24,6 +25,7 @@ def garbage_collect(binary: str, config: Path, timeout: float = 600) -> str:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
         raise RegmanError(f"garbage-collect {config} failed: {tail[0]}")
     return result.stdout + result.stderr
+    # END SOLUTION
 
 
 def disk_usage(root: Path) -> int:

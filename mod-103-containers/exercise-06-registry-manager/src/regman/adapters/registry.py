@@ -154,6 +154,7 @@ class RegistryClient:
         ok: tuple[int, ...] = (200,),
     ) -> httpx.Response:
         """Authenticated request; answers the 401 challenge once, then maps errors."""
+        # BEGIN SOLUTION: send with the scope's auth; on 401 answer the challenge, resend once
         url = self._url(path)
         base_headers = dict(headers or {})
         response = self._send(method, url, {**base_headers, **self._auth_headers(scope)},
@@ -169,8 +170,10 @@ class RegistryClient:
         if stream:
             response.read()
         raise self._error_for(response, method, url)
+        # END SOLUTION
 
     def _answer_challenge(self, challenge: str, scope: str) -> None:
+        # BEGIN SOLUTION: Basic: use credentials; Bearer: fetch a scope token; else AuthError
         scheme, params = parse_challenge(challenge)
         if scheme == "basic":
             if not self.credentials:
@@ -182,8 +185,10 @@ class RegistryClient:
             self._tokens[scope] = self._fetch_token(params)
             return
         raise AuthError(f"{self.base_url} sent an unsupported auth challenge {challenge!r}")
+        # END SOLUTION
 
     def _fetch_token(self, challenge: dict[str, str]) -> str:
+        # BEGIN SOLUTION: GET the realm with service, scope, account; 401/403 is AuthError
         query: list[tuple[str, str | int | float | bool | None]] = []
         if challenge.get("service"):
             query.append(("service", challenge["service"]))
@@ -211,6 +216,7 @@ class RegistryClient:
         if not token:
             raise AuthError(f"token server {realm} returned no token")
         return str(token)
+        # END SOLUTION
 
     def _error_for(self, response: httpx.Response, method: str, url: str) -> Exception:
         status = response.status_code
@@ -261,6 +267,7 @@ class RegistryClient:
         return items
 
     def get_manifest(self, repository: str, identifier: str) -> Manifest:
+        # BEGIN SOLUTION: GET with the Accept list; the bytes must hash to the digest
         response = self.request("GET", f"/v2/{repository}/manifests/{identifier}",
                                 scope=f"repository:{repository}:pull",
                                 headers={"Accept": ACCEPT})
@@ -276,6 +283,7 @@ class RegistryClient:
         self.stats.bytes_downloaded += len(raw)
         return Manifest(raw=raw, media_type=media_type_of(raw, response.headers.get(
             "Content-Type")), digest=digest)
+        # END SOLUTION
 
     def head_manifest(self, repository: str, identifier: str) -> str | None:
         """Digest of the manifest at `identifier`, or None when absent."""
@@ -337,6 +345,7 @@ class RegistryClient:
 
     def mount_blob(self, repository: str, digest: str, from_repository: str) -> bool:
         """Cross-repository mount (no bytes move). False when the registry declined."""
+        # BEGIN SOLUTION: POST ?mount=&from=; 201 mounted, cancel a 202 session, False
         response = self.request(
             "POST", f"/v2/{repository}/blobs/uploads/",
             scope=f"repository:{repository}:pull,push",
@@ -349,6 +358,7 @@ class RegistryClient:
             self.request("DELETE", location, scope=f"repository:{repository}:pull,push",
                          ok=(204, 200, 202, 404))
         return False
+        # END SOLUTION
 
     def upload_blob(self, repository: str, digest: str, data: bytes) -> None:
         """Monolithic upload: POST to open a session, PUT the bytes with ?digest=."""
@@ -361,6 +371,7 @@ class RegistryClient:
 
         The registry checks the digest on the final PUT, so a corrupt stream never lands.
         """
+        # BEGIN SOLUTION: POST a session; PUT ?digest= whole, or PATCH chunks then PUT
         scope = f"repository:{repository}:pull,push"
         response = self.request("POST", f"/v2/{repository}/blobs/uploads/", scope=scope,
                                 ok=(202,))
@@ -387,6 +398,7 @@ class RegistryClient:
         self.stats.bytes_uploaded += sent
         self.stats.blobs_uploaded += 1
         return sent
+        # END SOLUTION
 
     def _location(self, response: httpx.Response) -> str:
         location = response.headers.get("Location")

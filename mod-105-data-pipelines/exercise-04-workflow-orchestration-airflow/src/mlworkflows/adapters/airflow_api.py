@@ -45,6 +45,7 @@ class AirflowClient:
                                         f"({type(exc).__name__}: {exc})") from exc
 
     def login(self) -> str:
+        # BEGIN SOLUTION: POST /auth/token for a JWT; 401/403 means rejected credentials
         response = self._request("POST", "/auth/token",
                                  json={"username": self._username, "password": self._password})
         if response.status_code in (401, 403):
@@ -56,6 +57,7 @@ class AirflowClient:
         token: str = response.json()["access_token"]
         self._token = token
         return token
+        # END SOLUTION
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         if self._token is None:

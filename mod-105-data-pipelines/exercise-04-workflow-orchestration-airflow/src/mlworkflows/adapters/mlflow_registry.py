@@ -92,6 +92,7 @@ class MlflowModelRegistry:
             return str(again.experiment_id)
 
     def register(self, model: str, model_file: Path, metadata: dict[str, Any]) -> ModelVersion:
+        # BEGIN SOLUTION: one MLflow run: params, metrics, tags, log_model registered_model_name
         estimator = joblib.load(model_file)
         params = {k: str(v) for k, v in (metadata.get("params") or {}).items()}
         metrics = {k: float(v) for k, v in (metadata.get("metrics") or {}).items()}
@@ -116,6 +117,7 @@ class MlflowModelRegistry:
                 "mlflow_run_id": run.info.run_id, "model_uri": f"models:/{model}/{number}"}
         atomic_write_json(local / "metadata.json", meta)
         return ModelVersion(model, number, local / "model.joblib", meta)
+        # END SOLUTION
 
     def _version(self, model: str, version: int) -> MlflowVersion:
         try:
@@ -141,6 +143,7 @@ class MlflowModelRegistry:
                             meta)
 
     def deploy(self, model: str, version: int, reason: str) -> dict[str, Any]:
+        # BEGIN SOLUTION: tag the version and move the alias to it; return the pointer
         self._version(model, version)  # KeyError before anything moves
         deployed_at = datetime.now(UTC).isoformat()
         self.client.set_model_version_tag(model, str(version), "deployed_at", deployed_at)
@@ -151,6 +154,7 @@ class MlflowModelRegistry:
             raise RuntimeError(f"{model}: alias {self.alias!r} does not point at v{version} "
                                "after deploy")
         return pointer
+        # END SOLUTION
 
     def production(self, model: str) -> dict[str, Any] | None:
         try:
