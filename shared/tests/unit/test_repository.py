@@ -130,3 +130,18 @@ def test_every_exercise_is_ready_for_grading(repo_root: Path) -> None:
         if regions == 0:
             problems.append(f"{ex.code}: no '# BEGIN SOLUTION' regions in its code")
     assert problems == []
+
+
+def test_exercise_makefiles_use_the_shared_include(repo_root: Path) -> None:
+    """The common targets live once, in shared/make/exercise.mk; each exercise adds its demo."""
+    problems = []
+    for ex in discover(repo_root):
+        text = (ex.path / "Makefile").read_text()
+        if "include ../../shared/make/exercise.mk" not in text:
+            problems.append(f"{ex.code}: Makefile does not include shared/make/exercise.mk")
+            continue
+        dry = subprocess.run(["make", "-n", "-C", str(ex.path), "test", "lint", "run"],
+                             capture_output=True, text=True, check=False, timeout=60)
+        if dry.returncode != 0 or "uv run --no-sync pytest" not in dry.stdout:
+            problems.append(f"{ex.code}: make -n test lint run failed: {dry.stderr.strip()}")
+    assert problems == []
