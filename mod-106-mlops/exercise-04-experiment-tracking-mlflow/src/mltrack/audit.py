@@ -18,6 +18,7 @@ class AuditLog:
         self.path = Path(path)
 
     def append(self, record: dict[str, Any]) -> None:
+        # BEGIN SOLUTION: one JSON line per record, O_APPEND and fsync
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -26,9 +27,11 @@ class AuditLog:
             os.fsync(fd)
         finally:
             os.close(fd)
+        # END SOLUTION
 
     def read(self, model: str | None = None) -> list[dict[str, Any]]:
         """Every record (optionally for one model), oldest first; skips a torn last line."""
+        # BEGIN SOLUTION: parse lines, skip torn ones, filter by model
         if not self.path.exists():
             return []
         records = []
@@ -40,3 +43,4 @@ class AuditLog:
             if model is None or record.get("model") == model:
                 records.append(record)
         return records
+        # END SOLUTION

@@ -52,6 +52,7 @@ def signature_compatibility(candidate: Schema | None, reference: Schema) -> tupl
     every caller that does not; a type change breaks silently. Order does not matter
     (MLflow matches columns by name).
     """
+    # BEGIN SOLUTION: name missing, unexpected and type-changed inputs
     if candidate is None:
         return False, "candidate has no signature"
     cand = dict(candidate)
@@ -70,6 +71,7 @@ def signature_compatibility(candidate: Schema | None, reference: Schema) -> tupl
     if problems:
         return False, "; ".join(problems)
     return True, f"{len(ref)} inputs match"
+    # END SOLUTION
 
 
 def _few(items: Iterable[str], limit: int = 3) -> str:
@@ -87,6 +89,7 @@ def evaluate_gates(
     signature: tuple[bool, str],
 ) -> GateReport:
     """Apply every configured gate; the candidate must pass all of them."""
+    # BEGIN SOLUTION: signature, then min_ floors, regression_ vs champion, latency
     report = GateReport()
     sig_ok, sig_detail = signature
     if config.require_signature_match:
@@ -116,3 +119,4 @@ def evaluate_gates(
             f"{config.latency_budget_ms:.2f} ms",
         ))
     return report
+    # END SOLUTION

@@ -48,9 +48,11 @@ class ChampionInterval:
 
 def events_from_tags(tags: dict[str, str]) -> list[HistoryEvent]:
     """Decode the history tags of a registered model, oldest first."""
+    # BEGIN SOLUTION: decode the mltrack.history.* tags, ordered by seq
     events = [HistoryEvent.from_json(value) for key, value in tags.items()
               if key.startswith(TAG_PREFIX)]
     return sorted(events, key=lambda event: event.seq)
+    # END SOLUTION
 
 
 def next_seq(events: list[HistoryEvent]) -> int:
@@ -59,21 +61,25 @@ def next_seq(events: list[HistoryEvent]) -> int:
 
 def timeline(events: list[HistoryEvent]) -> list[ChampionInterval]:
     """Consecutive intervals: each event opens one and closes the one before."""
+    # BEGIN SOLUTION: one interval per event, closed by the next event
     intervals: list[ChampionInterval] = []
     for index, event in enumerate(events):
         until = events[index + 1].at if index + 1 < len(events) else None
         intervals.append(ChampionInterval(event.version, event.at, until, event.action,
                                           event.by, event.reason))
     return intervals
+    # END SOLUTION
 
 
 def champion_at(events: list[HistoryEvent], when: str) -> str | None:
     """The version that was champion at ISO time `when` (None before the first promotion)."""
+    # BEGIN SOLUTION: version of the last event at or before when
     current = None
     for event in events:
         if event.at <= when:
             current = event.version
     return current
+    # END SOLUTION
 
 
 def rollback_target(events: list[HistoryEvent], current: str | None) -> str | None:
@@ -82,9 +88,11 @@ def rollback_target(events: list[HistoryEvent], current: str | None) -> str | No
     Rollbacks walk back through promotions like a stack: after rolling back from v3 to v2,
     the next rollback goes to whatever v2 replaced when it was promoted.
     """
+    # BEGIN SOLUTION: what the promotion of current replaced
     if current is None:
         return None
     for event in reversed(events):
         if event.action == "promote" and event.version == current:
             return event.previous
     return None
+    # END SOLUTION

@@ -17,6 +17,7 @@ def to_labels(output: Any) -> np.ndarray:
     scikit-learn models return labels; the PyTorch model returns one logit per class, so a
     2-D output is reduced with argmax. A 1-D float output is treated as P(class 1).
     """
+    # BEGIN SOLUTION: argmax 2-D logits, threshold 1-D floats, else int labels
     array = output.to_numpy() if isinstance(output, pd.DataFrame | pd.Series) else output
     array = np.asarray(array)
     if array.ndim == 2 and array.shape[1] > 1:
@@ -25,6 +26,7 @@ def to_labels(output: Any) -> np.ndarray:
     if np.issubdtype(array.dtype, np.floating):
         return (array >= 0.5).astype(np.int64)
     return array.astype(np.int64)
+    # END SOLUTION
 
 
 def classification_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
@@ -54,6 +56,7 @@ def permutation_importance(
     seed: int = 0,
 ) -> dict[str, float]:
     """Accuracy drop when one column is shuffled: model-agnostic feature importance."""
+    # BEGIN SOLUTION: accuracy drop when each column is shuffled
     rng = np.random.default_rng(seed)
     truth = np.asarray(labels)
     baseline = float(np.mean(predict(features) == truth))
@@ -63,15 +66,18 @@ def permutation_importance(
         shuffled[column] = rng.permutation(shuffled[column].to_numpy())
         importance[str(column)] = baseline - float(np.mean(predict(shuffled) == truth))
     return importance
+    # END SOLUTION
 
 
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile (no interpolation: a real observed latency)."""
+    # BEGIN SOLUTION: nearest-rank percentile, ValueError when empty
     if not values:
         raise ValueError("no values")
     ordered = sorted(values)
     rank = max(1, int(np.ceil(pct / 100.0 * len(ordered))))
     return ordered[rank - 1]
+    # END SOLUTION
 
 
 def measure_latency_ms(predict: Callable[[pd.DataFrame], Any], rows: pd.DataFrame,

@@ -81,6 +81,7 @@ def _evaluate(tracker: Tracker, uri: str, features: Any, labels: Any,
 def promote(tracker: Tracker, settings: Settings, name: str, candidate: str,
             reason: str | None = None) -> Decision:
     """Evaluate `candidate` and move `champion` to it if every gate passes."""
+    # BEGIN SOLUTION: gated evaluation run, move champion on pass, record decision
     gates = settings.gates
     version = tracker.version(name, candidate)  # NotFound before any work
     candidate = str(version.version)
@@ -142,11 +143,13 @@ def promote(tracker: Tracker, settings: Settings, name: str, candidate: str,
         tracker.set_model_tag(name, *event.tag())
     _record(tracker, settings, decision, reason)
     return decision
+    # END SOLUTION
 
 
 def _record(tracker: Tracker, settings: Settings, decision: Decision,
             reason: str | None) -> None:
     """Model-version tags and the audit log line for one decision."""
+    # BEGIN SOLUTION: decision tags on the version and an audit line
     outcome = "promoted" if decision.promoted else "rejected"
     why = reason or decision.report.summary()
     tags = {
@@ -165,11 +168,13 @@ def _record(tracker: Tracker, settings: Settings, decision: Decision,
         "event": f"promotion.{outcome}", **decision.to_dict(), "reason": why,
         "tracking_uri": tracker.uri,
     })
+    # END SOLUTION
 
 
 def rollback(tracker: Tracker, settings: Settings, name: str,
              reason: str | None = None) -> hist.HistoryEvent:
     """Point `champion` back at the version the current champion replaced."""
+    # BEGIN SOLUTION: move champion back, record history, tags and audit
     current = tracker.alias_version(name, CHAMPION)
     if current is None:
         raise ConflictError(f"model {name!r} has no champion to roll back")
@@ -193,6 +198,7 @@ def rollback(tracker: Tracker, settings: Settings, name: str,
         "at": at, "by": by, "reason": why, "tracking_uri": tracker.uri,
     })
     return event
+    # END SOLUTION
 
 
 def champion_history(tracker: Tracker, name: str) -> list[hist.ChampionInterval]:

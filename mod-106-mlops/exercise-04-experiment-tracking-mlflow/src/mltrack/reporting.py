@@ -30,6 +30,7 @@ class Row:
 def leaderboard(tracker: Tracker, experiment: str, metric: str = "val_f1",
                 limit: int = 20) -> list[Row]:
     """Finished runs with `metric`, best first (ties: newest first)."""
+    # BEGIN SOLUTION: finished runs with the metric, best first, ranked rows
     runs = tracker.search_runs(experiment, order_by=[f"metrics.`{metric}` DESC",
                                                      "attributes.start_time DESC"])
     rows: list[Row] = []
@@ -51,6 +52,7 @@ def leaderboard(tracker: Tracker, experiment: str, metric: str = "val_f1",
         if len(rows) >= limit:
             break
     return rows
+    # END SOLUTION
 
 
 def html_report(tracker: Tracker, experiment: str, metric: str = "val_f1",

@@ -220,16 +220,19 @@ def dataset_source() -> CodeDatasetSource:
 
 def _log_common(tracker: Tracker, run_id: str, ds: Dataset, drop: Sequence[str],
                 params: dict[str, Any], curves: dict[str, list[float]]) -> Any:
+    # BEGIN SOLUTION: log params, dataset inputs and batched curves
     mlflow.log_params(params)
     mlflow.log_input(_dataset(ds.train, drop), context="training")
     val_dataset = _dataset(ds.validation, drop)
     mlflow.log_input(val_dataset, context="validation")
     tracker.log_metrics_batched(run_id, _curve_metrics(curves))
     return val_dataset
+    # END SOLUTION
 
 
 def _log_evaluation(predicted: np.ndarray, ds: Dataset, importance: dict[str, float],
                     model_id: str, val_dataset: Any) -> dict[str, float]:
+    # BEGIN SOLUTION: log metrics linked to the LoggedModel, plots
     metrics = classification_metrics(ds.validation.labels, predicted)
     mlflow.log_metrics({f"val_{k}": v for k, v in metrics.items()}, model_id=model_id,
                        dataset=val_dataset)
@@ -240,11 +243,13 @@ def _log_evaluation(predicted: np.ndarray, ds: Dataset, importance: dict[str, fl
                       "plots/feature_importance.png")
     mlflow.log_dict({"importance": importance}, "feature_importance.json")
     return metrics
+    # END SOLUTION
 
 
 def _log_sklearn_model(tracker: Tracker, run_id: str, ds: Dataset, drop: Sequence[str],
                        params: SklearnParams, pipeline: Pipeline,
                        curves: dict[str, list[float]]) -> TrainResult:
+    # BEGIN SOLUTION: log the model with signature and input example
     val_dataset = _log_common(tracker, run_id, ds, drop,
                               {**asdict(params), "model": "sgd-logreg",
                                "dropped_features": ",".join(drop) or "none"}, curves)
@@ -266,6 +271,7 @@ def _log_sklearn_model(tracker: Tracker, run_id: str, ds: Dataset, drop: Sequenc
     metrics = _log_evaluation(pipeline.predict(ds.validation.features), ds, importance,
                               info.model_id, val_dataset)
     return TrainResult(run_id, info.model_uri, info.model_id, metrics, "sklearn")
+    # END SOLUTION
 
 
 def train_sklearn(tracker: Tracker, experiment: str, params: SklearnParams, *,
@@ -328,6 +334,7 @@ def hyperparameter_search(tracker: Tracker, experiment: str, alphas: Sequence[fl
                           eta0s: Sequence[float], epochs: int, *, metric: str = "val_f1",
                           register_as: str | None = None) -> SearchResult:
     """Grid search as nested runs: one child per trial, the best model logged on the parent."""
+    # BEGIN SOLUTION: parent run, nested child per trial, best model on parent
     ds = load_dataset()
     tracker.ensure_experiment(experiment)
     mlflow.set_experiment(experiment)
@@ -360,6 +367,7 @@ def hyperparameter_search(tracker: Tracker, experiment: str, alphas: Sequence[fl
     if register_as and result.best is not None:
         register_result(tracker, result.best, register_as)
     return result
+    # END SOLUTION
 
 
 # --------------------------------------------------------------------------- registry
@@ -367,6 +375,7 @@ def hyperparameter_search(tracker: Tracker, experiment: str, alphas: Sequence[fl
 
 def register_result(tracker: Tracker, result: TrainResult, name: str) -> str:
     """Add a model version for the result, describe and tag it, make it the challenger."""
+    # BEGIN SOLUTION: register, tag, describe, point challenger at it
     version = tracker.register(result.model_uri, name, tags={
         "mltrack.flavor": result.flavor, "mltrack.run_id": result.run_id,
         **{f"val_{k}": f"{v:.4f}" for k, v in result.metrics.items()},
@@ -382,3 +391,4 @@ def register_result(tracker: Tracker, result: TrainResult, name: str) -> str:
     tracker.set_alias(name, "challenger", number)
     result.version, result.model_name = number, name
     return number
+    # END SOLUTION

@@ -26,6 +26,7 @@ def _champion(tracker: Any, name: str) -> str | None:
     return dict(tracker.registered_model(name).aliases).get("champion")
 
 
+@pytest.mark.points(18)
 def test_gate_blocks_worse_passes_better_rollback_and_history(
         settings: Any, tracker: Any, cli_env: dict[str, str]) -> None:
     name = settings.model_name
@@ -88,6 +89,8 @@ def test_gate_blocks_worse_passes_better_rollback_and_history(
                       "rollback"]
 
 
+@pytest.mark.points(10)
+@pytest.mark.hidden
 def test_bad_input_leaves_aliases_unchanged(settings: Any, tracker: Any,
                                             cli_env: dict[str, str]) -> None:
     name = settings.model_name

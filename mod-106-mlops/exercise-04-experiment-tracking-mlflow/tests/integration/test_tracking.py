@@ -20,6 +20,7 @@ from mltrack.data import load_dataset
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.points(15)
 def test_sklearn_run_logs_params_curves_datasets_tags_and_artifacts(
         stack: Any, settings: Any, tracker: Any) -> None:
     params = training.SklearnParams(epochs=7)
@@ -60,6 +61,7 @@ def test_sklearn_run_logs_params_curves_datasets_tags_and_artifacts(
 
 
 @pytest.mark.slow
+@pytest.mark.points(6)
 def test_torch_model_is_tracked_registered_loaded_and_predicts(settings: Any,
                                                                tracker: Any) -> None:
     result = training.train_torch(tracker, settings.experiment,
@@ -74,6 +76,7 @@ def test_torch_model_is_tracked_registered_loaded_and_predicts(settings: Any,
     assert output.shape == (4, 2)  # two logits per row
 
 
+@pytest.mark.points(8)
 def test_hyperparameter_search_is_nested(settings: Any, tracker: Any) -> None:
     result = training.hyperparameter_search(tracker, settings.experiment, alphas=(1e-4, 1.0),
                                             eta0s=(0.01,), epochs=3)
@@ -88,6 +91,7 @@ def test_hyperparameter_search_is_nested(settings: Any, tracker: Any) -> None:
     assert result.best.run_id == result.parent_run_id
 
 
+@pytest.mark.points(8)
 def test_leaderboard_json_via_console_script_and_report(settings: Any, tracker: Any,
                                                          cli_env: dict[str, str],
                                                          tmp_path: Path) -> None:

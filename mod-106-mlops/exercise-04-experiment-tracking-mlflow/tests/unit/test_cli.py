@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from aiinfra_shared.procs.ports import free_port
 from click.testing import CliRunner
 
@@ -10,6 +11,7 @@ from mltrack import __version__
 from mltrack.cli import cli
 
 
+@pytest.mark.points(1)
 def test_version_and_help_examples() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0 and __version__ in result.output
@@ -17,6 +19,7 @@ def test_version_and_help_examples() -> None:
     assert result.exit_code == 0 and "--candidate" in result.output and "Example" in result.output
 
 
+@pytest.mark.points(3)
 def test_unreachable_server_is_one_line_naming_the_url() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = CliRunner().invoke(cli, ["--tracking-uri", url, "history", "m"],
@@ -26,6 +29,7 @@ def test_unreachable_server_is_one_line_naming_the_url() -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.points(1)
 def test_invalid_gate_config_exits_3(tmp_path: Path) -> None:
     config = tmp_path / "gates.yaml"
     config.write_text("gates:\n  min_metrics:\n    f1: 2\n")
@@ -35,11 +39,13 @@ def test_invalid_gate_config_exits_3(tmp_path: Path) -> None:
     assert "gates.min_metrics" in result.output and "between 0 and 1" in result.output
 
 
+@pytest.mark.points(1)
 def test_champion_alias_cannot_be_set_by_hand() -> None:
     result = CliRunner().invoke(cli, ["alias", "m", "champion", "1"])
     assert result.exit_code == 2 and "mltrack promote" in result.output
 
 
+@pytest.mark.points(1)
 def test_server_status_without_stack(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["server", "status", "--json"],
                                 env={"MLTRACK_STATE_DIR": str(tmp_path)})
@@ -48,6 +54,8 @@ def test_server_status_without_stack(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "no stack running" in result.output
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_console_script_reports_unreachable_server() -> None:
     exe = Path(sys.executable).parent / "mltrack"
     url = f"http://127.0.0.1:{free_port()}"

@@ -5,6 +5,9 @@ from aiinfra_shared.config import ConfigError
 
 from mltrack.config import Settings
 
+# Settings are plumbing the starter keeps: one point each.
+pytestmark = pytest.mark.points(1)
+
 
 def test_defaults_work_without_configuration() -> None:
     settings = Settings.load()

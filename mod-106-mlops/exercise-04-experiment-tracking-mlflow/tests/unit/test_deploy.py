@@ -3,7 +3,12 @@
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+
+# A starter keeps deploy/ as it is (only solution regions in code are stripped), so
+# these consistency checks carry one point each.
+pytestmark = pytest.mark.points(1)
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 

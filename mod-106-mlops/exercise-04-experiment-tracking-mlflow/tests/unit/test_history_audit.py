@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from mltrack.audit import AuditLog
 from mltrack.history import (
     HistoryEvent,
@@ -19,6 +21,7 @@ def _events() -> list[HistoryEvent]:
     ]
 
 
+@pytest.mark.points(4)
 def test_tags_round_trip_and_order() -> None:
     events = _events()
     tags = dict(event.tag() for event in reversed(events))
@@ -28,6 +31,7 @@ def test_tags_round_trip_and_order() -> None:
     assert next_seq([]) == 1
 
 
+@pytest.mark.points(5)
 def test_timeline_intervals() -> None:
     intervals = timeline(_events())
     assert [(i.version, i.since, i.until) for i in intervals] == [
@@ -39,6 +43,7 @@ def test_timeline_intervals() -> None:
     assert champion_at(_events(), "2026-01-06T12:00:00") == "3"
 
 
+@pytest.mark.points(6)
 def test_rollback_walks_back_through_promotions() -> None:
     events = _events()
     assert rollback_target(events, "4") == "3"
@@ -48,6 +53,8 @@ def test_rollback_walks_back_through_promotions() -> None:
     assert rollback_target(events, None) is None
 
 
+@pytest.mark.points(4)
+@pytest.mark.hidden
 def test_audit_log_appends_and_tolerates_torn_line(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "a" / "audit.jsonl")
     log.append({"model": "m", "event": "promotion.promoted"})

@@ -10,6 +10,7 @@ from mltrack.data import load_dataset
 from mltrack.metrics import classification_metrics, percentile, permutation_importance, to_labels
 
 
+@pytest.mark.points(4)
 def test_transient_errors_are_retried_with_exponential_backoff() -> None:
     calls, sleeps = [], []
 
@@ -24,6 +25,8 @@ def test_transient_errors_are_retried_with_exponential_backoff() -> None:
     assert sleeps == [0.5, 1.0]
 
 
+@pytest.mark.points(4)
+@pytest.mark.hidden
 def test_retries_give_up_and_permanent_errors_are_not_retried() -> None:
     sleeps: list[float] = []
 
@@ -46,12 +49,15 @@ def test_retries_give_up_and_permanent_errors_are_not_retried() -> None:
                                        "message": "busy"}))
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_to_labels_handles_each_model_output() -> None:
     assert to_labels(np.array([[2.0, -1.0], [0.1, 0.3]])).tolist() == [0, 1]
     assert to_labels(np.array([0.2, 0.7])).tolist() == [0, 1]
     assert to_labels(pd.Series([1, 0])).tolist() == [1, 0]
 
 
+@pytest.mark.points(3)
 def test_metrics_and_percentile() -> None:
     metrics = classification_metrics([1, 1, 0, 0], [1, 0, 0, 0])
     assert metrics["accuracy"] == 0.75 and metrics["precision"] == 1.0
@@ -60,6 +66,7 @@ def test_metrics_and_percentile() -> None:
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
 
 
+@pytest.mark.points(3)
 def test_permutation_importance_finds_the_informative_column() -> None:
     frame = pd.DataFrame({"signal": [0, 1] * 50, "noise": [0.0] * 100})
 
@@ -70,6 +77,7 @@ def test_permutation_importance_finds_the_informative_column() -> None:
     assert importance["signal"] > 0.2 and importance["noise"] == 0.0
 
 
+@pytest.mark.points(1)
 def test_split_is_fixed_and_disjoint() -> None:
     a, b = load_dataset(), load_dataset()
     assert a.holdout.features.index.equals(b.holdout.features.index)

@@ -107,6 +107,7 @@ def _variable(name: str, query: str) -> dict[str, Any]:
 
 def overview_dashboard() -> dict[str, Any]:
     """The dashboard JSON (Grafana schema 39), laid out on the 24-column grid."""
+    # BEGIN SOLUTION: lay PANELS out on the 24-column grid; model and version variables
     panels: list[dict[str, Any]] = []
     x = y = 0
     row_height = 0
@@ -141,6 +142,7 @@ def overview_dashboard() -> dict[str, Any]:
         }]},
         "panels": panels,
     }
+    # END SOLUTION
 
 
 def datasource_provisioning(prometheus_url: str) -> dict[str, Any]:

@@ -62,6 +62,7 @@ class Exporter:
         return cls(settings, references)
 
     def ingest(self, now: float) -> None:
+        # BEGIN SOLUTION: parse new prediction, then label lines; count malformed ones
         # predictions first: a label in the same batch may refer to one of them
         for line in self.prediction_tail.read_lines():
             try:
@@ -75,6 +76,7 @@ class Exporter:
             except MalformedRecordError as exc:
                 self.malformed["labels"] += 1
                 log.debug("skipping malformed label line: %s", exc)
+        # END SOLUTION
 
     def step(self) -> Snapshot:
         started = time.perf_counter()
@@ -116,6 +118,7 @@ class SnapshotCollector(Collector):
 
 
 def render_snapshot(snap: Snapshot) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    # BEGIN SOLUTION: yield gauge and counter families built from the snapshot
     mv = ["model", "version"]
     mvf = [*mv, "feature"]
     window_size = GaugeMetricFamily("modelmon_window_predictions",
@@ -190,6 +193,7 @@ def render_snapshot(snap: Snapshot) -> Iterator[GaugeMetricFamily | CounterMetri
                             value=snap.compute_seconds)
     yield GaugeMetricFamily("modelmon_exporter_last_compute_timestamp_seconds",
                             "Unix time of the last computation", value=snap.computed_at)
+    # END SOLUTION
 
 
 def create_app(exporter: Exporter) -> FastAPI:

@@ -44,6 +44,7 @@ class CardinalityGuard:
         self.overflow: dict[str, int] = {}
 
     def __call__(self, label: str, value: str) -> str:
+        # BEGIN SOLUTION: allow-list, else the first max_values seen; the rest is OTHER
         allowed = self.allowed.get(label)
         if allowed is not None:
             if value in allowed:
@@ -59,6 +60,7 @@ class CardinalityGuard:
                 return value
         self._count_overflow(label)
         return OTHER
+        # END SOLUTION
 
     def _count_overflow(self, label: str) -> None:
         with self._lock:
@@ -120,6 +122,7 @@ class ModelMetrics:
                            confidence: float | None = None,
                            features: Mapping[str, float | None] | None = None,
                            task: str = "classification") -> None:
+        # BEGIN SOLUTION: guarded labels: class or value, confidence, features
         m, v = self._g("model", model), self._g("version", version)
         if task == "regression":
             self.prediction_value.labels(m, v).observe(float(prediction))
@@ -133,6 +136,7 @@ class ModelMetrics:
                 self.missing_features.labels(m, v, feature).inc()
             else:
                 self.features.labels(m, v, feature).observe(value)
+        # END SOLUTION
 
     def instrument(self, model: str, version: str, route: str = "call",
                    task: str = "classification"
@@ -143,6 +147,7 @@ class ModelMetrics:
         result is a `Prediction`, records its class, confidence and features.
         """
 
+        # BEGIN SOLUTION: decorator: time it, count the outcome, record a Prediction
         def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             @functools.wraps(fn)
             async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -162,6 +167,7 @@ class ModelMetrics:
             return wrapper
 
         return decorate
+        # END SOLUTION
 
 
 @dataclass(frozen=True)
@@ -191,6 +197,7 @@ class PrometheusMiddleware:
         self.skip_paths = frozenset(skip_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # BEGIN SOLUTION: time each HTTP request; label model, version, route template
         if scope["type"] != "http" or scope["path"] in self.skip_paths:
             await self.app(scope, receive, send)
             return
@@ -218,6 +225,7 @@ class PrometheusMiddleware:
             route_name = getattr(route, "path", None) or "unmatched"
             self.metrics.observe_request(model, version, route_name, elapsed,
                                          outcome_of(status))
+        # END SOLUTION
 
 
 def tag_request(request: Any, model: str, version: str) -> None:

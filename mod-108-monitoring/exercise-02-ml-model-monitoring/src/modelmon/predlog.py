@@ -81,6 +81,7 @@ def _text(data: Mapping[str, Any], field: str) -> str:
 
 def parse_prediction(line: str) -> PredictionRecord:
     """Parse one prediction-log line or raise MalformedRecordError saying why."""
+    # BEGIN SOLUTION: validate every field with _load, _number and _text
     data = _load(line)
     features = data.get("features")
     if not isinstance(features, dict):
@@ -94,6 +95,7 @@ def parse_prediction(line: str) -> PredictionRecord:
         version=_text(data, "version"), features=parsed, prediction=prediction,
         score=_number(data.get("score"), "score", allow_none=True),
     )
+    # END SOLUTION
 
 
 def parse_label(line: str) -> LabelRecord:
@@ -114,6 +116,7 @@ class LogTail:
         self._partial = b""
 
     def read_lines(self, max_bytes: int = 64 * 1024 * 1024) -> Iterator[str]:
+        # BEGIN SOLUTION: complete new lines from the offset; start over when truncated
         try:
             size = self.path.stat().st_size
         except FileNotFoundError:
@@ -133,6 +136,7 @@ class LogTail:
             text = raw.decode("utf-8", errors="replace").strip()
             if text:
                 yield text
+        # END SOLUTION
 
 
 class JsonlWriter:

@@ -75,6 +75,7 @@ class AlertStore:
         return opened
 
     def _open_request(self, alert: AlertPayload) -> dict[str, Any] | None:
+        # BEGIN SOLUTION: one open request per model version; append new reasons
         model = alert.labels.get("model", "unknown")
         version = alert.labels.get("version", "unknown")
         for existing in self.requests:
@@ -89,6 +90,7 @@ class AlertStore:
                    "summary": alert.annotations.get("summary", "")}
         self.requests.append(request)
         return request
+        # END SOLUTION
 
     def alerts(self) -> list[dict[str, Any]]:
         if not self.alerts_path.exists():

@@ -43,6 +43,7 @@ class RuleParams:
 
 
 def recording_rules(p: RuleParams) -> dict[str, Any]:
+    # BEGIN SOLUTION: request rate, error ratio, p99 latency, max PSI, accuracy drop
     w = p.rate_window
     return {"groups": [{
         "name": "modelmon-recording",
@@ -65,6 +66,7 @@ def recording_rules(p: RuleParams) -> dict[str, Any]:
                      "- ignoring(metric) modelmon_model_accuracy"},
         ],
     }]}
+    # END SOLUTION
 
 
 def _alert(name: str, expr: str, for_: str, severity: str, summary: str, description: str,
@@ -78,6 +80,7 @@ def _alert(name: str, expr: str, for_: str, severity: str, summary: str, descrip
 
 
 def alerting_rules(p: RuleParams) -> dict[str, Any]:
+    # BEGIN SOLUTION: latency, errors, no traffic, drift, accuracy, quality, exporter
     w = p.rate_window
     return {"groups": [{
         "name": "modelmon-alerts",
@@ -127,6 +130,7 @@ def alerting_rules(p: RuleParams) -> dict[str, Any]:
                    "Drift and accuracy are not being measured while the exporter is down."),
         ],
     }]}
+    # END SOLUTION
 
 
 def prometheus_config(service_target: str, exporter_target: str,
@@ -151,6 +155,7 @@ def prometheus_config(service_target: str, exporter_target: str,
 
 def alertmanager_config(receiver_url: str, fast: bool = False) -> dict[str, Any]:
     """Route critical alerts to the "page" channel and warnings to "ticket"."""
+    # BEGIN SOLUTION: route critical to the page webhook, warning to ticket
     timing = ({"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1m"} if fast
               else {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"})
     return {
@@ -171,3 +176,4 @@ def alertmanager_config(receiver_url: str, fast: bool = False) -> dict[str, Any]
                 {"url": f"{receiver_url}/webhook/ticket", "send_resolved": True}]},
         ],
     }
+    # END SOLUTION

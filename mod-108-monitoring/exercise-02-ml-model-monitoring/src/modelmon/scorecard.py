@@ -76,6 +76,7 @@ def _selector(model: str, version: str | None) -> str:
 def collect(client: QueryClient, model: str, version: str | None = None,
             window: str = "5m") -> ScoreInputs:
     """Query Prometheus for the numbers a scorecard needs."""
+    # BEGIN SOLUTION: query each input scoped to model, version and window
     sel = _selector(model, version)
     known = client.query(f"count({{__name__=~\"modelmon_requests_total|"
                          f"modelmon_window_predictions\", {sel}}})")
@@ -101,6 +102,7 @@ def collect(client: QueryClient, model: str, version: str | None = None,
         out_of_range_rate=client.vector(
             f"max by (feature) (modelmon_feature_out_of_range_rate{{{sel}}})", "feature"),
     )
+    # END SOLUTION
 
 
 def _higher_is_better(value: float, green: float, amber: float) -> str:
@@ -112,12 +114,14 @@ def _lower_is_better(value: float, green: float, amber: float) -> str:
 
 
 def grade(inputs: ScoreInputs, t: Thresholds, now: float | None = None) -> Scorecard:
+    # BEGIN SOLUTION: the five checks; overall is the worst known grade
     checks = [_availability(inputs, t), _latency(inputs, t), _accuracy(inputs, t),
               _drift(inputs, t), _quality(inputs, t)]
     known = [c.grade for c in checks if c.grade in GRADES]
     overall = max(known, key=GRADES.index) if known else "unknown"
     return Scorecard(inputs.model, inputs.version, inputs.window,
                      now if now is not None else time.time(), overall, checks)
+    # END SOLUTION
 
 
 def _availability(i: ScoreInputs, t: Thresholds) -> Check:

@@ -36,16 +36,20 @@ def quantile_edges(reference: Sequence[float] | FloatArray, bins: int = 10) -> F
 
 def bin_proportions(values: FloatArray, edges: FloatArray) -> FloatArray:
     """Share of `values` in each bin (-inf, e1], (e1, e2], ..., (ek, inf)."""
+    # BEGIN SOLUTION: share of values per bin (searchsorted on the edges)
     counts = np.bincount(np.searchsorted(edges, values, side="left"), minlength=edges.size + 1)
     total = counts.sum()
     return counts / total if total else counts.astype(np.float64)
+    # END SOLUTION
 
 
 def psi_from_proportions(expected: FloatArray, actual: FloatArray) -> float:
     """Population stability index: sum((a - e) * ln(a / e)), empty bins floored at 1e-4."""
+    # BEGIN SOLUTION: sum((a - e) * ln(a / e)), bins floored at PSI_EPSILON
     e = np.clip(np.asarray(expected, dtype=np.float64), PSI_EPSILON, None)
     a = np.clip(np.asarray(actual, dtype=np.float64), PSI_EPSILON, None)
     return float(np.sum((a - e) * np.log(a / e)))
+    # END SOLUTION
 
 
 def psi(reference: Sequence[float] | FloatArray, current: Sequence[float] | FloatArray,
@@ -73,6 +77,7 @@ def ks_statistic(reference: Sequence[float] | FloatArray,
     Both ECDFs are step functions, so the supremum is reached at a data point: evaluate the
     gap at the distinct values of each sample (one sort each, then cheap searches).
     """
+    # BEGIN SOLUTION: largest ECDF gap, checked at the distinct values of both
     a = as_array(reference) if reference_sorted else np.sort(as_array(reference))
     b = np.sort(as_array(current))
     if a.size == 0 or b.size == 0:
@@ -82,6 +87,7 @@ def ks_statistic(reference: Sequence[float] | FloatArray,
     gap_at_a = np.abs(a_cdf - np.searchsorted(b, a_points, side="right") / b.size)
     gap_at_b = np.abs(b_cdf - np.searchsorted(a, b_points, side="right") / a.size)
     return float(max(gap_at_a.max(), gap_at_b.max()))
+    # END SOLUTION
 
 
 def ks_pvalue(statistic: float, n: int, m: int) -> float:
@@ -106,6 +112,7 @@ def accuracy(y_true: Sequence[int] | npt.NDArray[np.int64],
 def f1_score(y_true: Sequence[int] | npt.NDArray[np.int64],
              y_pred: Sequence[int] | npt.NDArray[np.int64], positive: int = 1) -> float:
     """Binary F1 of the `positive` class (0.0 when there are no positives at all)."""
+    # BEGIN SOLUTION: binary F1 of the positive class, 0.0 without positives
     t = np.asarray(y_true) == positive
     p = np.asarray(y_pred) == positive
     tp = float(np.sum(t & p))
@@ -113,11 +120,13 @@ def f1_score(y_true: Sequence[int] | npt.NDArray[np.int64],
     fn = float(np.sum(t & ~p))
     denom = 2 * tp + fp + fn
     return 2 * tp / denom if denom else 0.0
+    # END SOLUTION
 
 
 def roc_auc(y_true: Sequence[int] | npt.NDArray[np.int64],
             scores: Sequence[float] | FloatArray) -> float | None:
     """ROC AUC via Mann-Whitney U; None when only one class is present (AUC undefined)."""
+    # BEGIN SOLUTION: Mann-Whitney U with average ranks for ties; None for one class
     t = np.asarray(y_true).astype(bool)
     s = np.asarray(scores, dtype=np.float64)
     n_pos = int(t.sum())
@@ -133,6 +142,7 @@ def roc_auc(y_true: Sequence[int] | npt.NDArray[np.int64],
     ranks[order] = np.repeat(avg, counts)
     u = ranks[t].sum() - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))
+    # END SOLUTION
 
 
 def mae(y_true: Sequence[float] | FloatArray, y_pred: Sequence[float] | FloatArray) -> float:

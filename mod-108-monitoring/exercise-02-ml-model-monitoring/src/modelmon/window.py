@@ -92,6 +92,7 @@ class ModelWindows:
 
     def add_prediction(self, record: PredictionRecord) -> bool:
         """Add a prediction; False (and counted) when no reference knows the model."""
+        # BEGIN SOLUTION: row in reference feature order into its version window
         reference = self.references.get(record.model)
         if reference is None:
             self.counters.unknown_model += 1
@@ -109,10 +110,12 @@ class ModelWindows:
         while len(window) > self.max_size:
             self._evict(window.popleft())
         return True
+        # END SOLUTION
 
     def add_label(self, record: LabelRecord, now: float | None = None) -> bool:
         """Join a label to its prediction; False for repeated ids (counted) and for ids not
         seen yet (kept pending, see `retry_pending_labels`)."""
+        # BEGIN SOLUTION: join by id; keep unknown ids pending, count duplicates
         found = self.index.get(record.id)
         if found is None:
             if record.id not in self.pending_labels:
@@ -128,6 +131,7 @@ class ModelWindows:
         entry.label = record.label
         self.counters.labels_joined += 1
         return True
+        # END SOLUTION
 
     def _evict(self, entry: _Entry) -> None:
         self.counters.evicted += 1
@@ -137,6 +141,7 @@ class ModelWindows:
 
     def retry_pending_labels(self, now: float) -> None:
         """Join pending labels whose prediction arrived; give up on those past the grace."""
+        # BEGIN SOLUTION: join pending labels now known; count those past grace
         for label_id, (record, first_seen) in list(self.pending_labels.items()):
             if label_id in self.index:
                 del self.pending_labels[label_id]
@@ -144,6 +149,7 @@ class ModelWindows:
             elif now - first_seen > self.label_grace_seconds:
                 del self.pending_labels[label_id]
                 self.counters.labels_unmatched += 1
+        # END SOLUTION
 
     def expire(self, now: float) -> None:
         """Drop predictions older than the window."""
@@ -165,6 +171,7 @@ class ModelWindows:
         return results
 
     def _compute_one(self, model: str, version: str, entries: list[_Entry]) -> WindowMetrics:
+        # BEGIN SOLUTION: per-feature drift and data quality, prediction PSI, quality
         reference = self.references[model]
         # one contiguous row per feature: column slices of an (n x f) matrix are strided
         columns = np.ascontiguousarray(np.asarray([e.row for e in entries],
@@ -189,6 +196,7 @@ class ModelWindows:
         if len(labelled) >= self.min_labels:
             result.quality = _quality(reference.task, labelled)
         return result
+        # END SOLUTION
 
 
 def _drift(feature: FeatureReference, values: np.ndarray) -> tuple[float, float]:

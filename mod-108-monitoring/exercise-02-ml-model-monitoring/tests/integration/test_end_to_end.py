@@ -57,6 +57,7 @@ def grades(card: dict[str, Any]) -> dict[str, str]:
     return {c["name"]: c["grade"] for c in card["checks"]}
 
 
+@pytest.mark.points(10)
 def test_drift_alert_reaches_the_webhook_and_scorecard_degrades(
         stack: Stack, wait_for: Callable[..., Any], tmp_path: Path) -> None:
     prom = stack.prometheus

@@ -32,6 +32,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
                           timeout=120)
 
 
+@pytest.mark.points(1)
 def test_promtool_check_config_and_rules(tmp_path: Path) -> None:
     write_files(tmp_path, render_files())
     result = run(tool("promtool"), "check", "config", "prometheus.yml",
@@ -41,6 +42,7 @@ def test_promtool_check_config_and_rules(tmp_path: Path) -> None:
     assert "SUCCESS: 7 rules found" in result.stdout
 
 
+@pytest.mark.points(2)
 def test_promtool_unit_tests_of_the_alerts() -> None:
     result = run(tool("promtool"), "test", "rules", "tests/alerts_test.yml",
                  cwd=DEPLOY / "prometheus")
@@ -48,6 +50,8 @@ def test_promtool_unit_tests_of_the_alerts() -> None:
     assert "SUCCESS" in result.stdout
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_promtool_unit_tests_fail_when_a_threshold_changes(tmp_path: Path) -> None:
     """The promtool tests really pin the rules: a looser drift threshold breaks them."""
     target = tmp_path / "prometheus"
@@ -59,6 +63,7 @@ def test_promtool_unit_tests_fail_when_a_threshold_changes(tmp_path: Path) -> No
     assert "ModelFeatureDrift" in result.stdout + result.stderr
 
 
+@pytest.mark.points(1)
 def test_fast_rule_variant_is_valid(tmp_path: Path) -> None:
     params = rules.RuleParams.fast()
     path = tmp_path / "fast.yml"
@@ -67,6 +72,7 @@ def test_fast_rule_variant_is_valid(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.points(1)
 def test_amtool_check_alertmanager_config(tmp_path: Path) -> None:
     write_files(tmp_path, render_files())
     result = run(tool("amtool"), "check-config",

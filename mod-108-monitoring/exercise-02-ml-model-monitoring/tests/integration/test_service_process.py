@@ -34,6 +34,8 @@ def series(text: str, name: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith(name + "{")]
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_cardinality_attack_is_bounded(service_url: str) -> None:
     with httpx.Client(timeout=10) as client:
         client.post(f"{service_url}/models/churn/predict", json={"features": {"f0": 1}})
@@ -50,6 +52,7 @@ def test_cardinality_attack_is_bounded(service_url: str) -> None:
     assert 'modelmon_label_overflow_total{label="model"} 200.0' in text
 
 
+@pytest.mark.points(2)
 def test_inject_latency_and_errors_on_command(service_url: str) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["inject", "--service-url", service_url, "--latency-ms", "300",

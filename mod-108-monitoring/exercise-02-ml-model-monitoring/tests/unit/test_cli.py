@@ -13,12 +13,14 @@ from tests.unit.helpers import small_reference  # noqa: F401 - import check of h
 EXE = Path(sys.executable).parent / "modelmon"
 
 
+@pytest.mark.points(1)
 def test_version_through_click() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0
     assert __version__ in result.output
 
 
+@pytest.mark.points(1)
 def test_help_lists_commands_with_examples() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
@@ -27,6 +29,7 @@ def test_help_lists_commands_with_examples() -> None:
     assert "Examples:" in result.output
 
 
+@pytest.mark.points(1)
 def test_entry_point_runs_reference(tmp_path: Path) -> None:
     out = tmp_path / "ref.json"
     result = subprocess.run([str(EXE), "reference", "--out", str(out)], capture_output=True,
@@ -37,6 +40,7 @@ def test_entry_point_runs_reference(tmp_path: Path) -> None:
     assert 0.85 < profile["baseline"]["accuracy"] < 0.97
 
 
+@pytest.mark.points(1)
 def test_invalid_config_file_is_exit_3(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("exporter:\n  window_seconds: -1\n")
@@ -46,6 +50,7 @@ def test_invalid_config_file_is_exit_3(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.points(1)
 def test_invalid_env_var_is_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELMON_PROMETHEUS_URL", "ftp://nope")
     result = CliRunner().invoke(cli, ["scorecard", "churn"])
@@ -53,6 +58,8 @@ def test_invalid_env_var_is_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "prometheus_url" in result.output
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_scorecard_unreachable_prometheus_is_exit_5(free_port: int) -> None:
     result = subprocess.run(
         [str(EXE), "scorecard", "churn", "--prometheus-url", f"http://127.0.0.1:{free_port}"],
@@ -62,6 +69,7 @@ def test_scorecard_unreachable_prometheus_is_exit_5(free_port: int) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.points(1)
 def test_exporter_with_missing_reference_is_exit_3(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODELMON_EXPORTER__REFERENCES", json.dumps([str(tmp_path / "no.json")]))
@@ -70,6 +78,7 @@ def test_exporter_with_missing_reference_is_exit_3(tmp_path: Path,
     assert "reference file not found" in result.output
 
 
+@pytest.mark.points(1)
 def test_exporter_with_invalid_reference_is_exit_3(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     bad = tmp_path / "bad.json"
@@ -80,6 +89,7 @@ def test_exporter_with_invalid_reference_is_exit_3(tmp_path: Path,
     assert "feature a" in result.output
 
 
+@pytest.mark.points(1)
 def test_traffic_and_inject_unreachable_service_is_exit_5(free_port: int) -> None:
     url = f"http://127.0.0.1:{free_port}"
     runner = CliRunner()
@@ -89,6 +99,7 @@ def test_traffic_and_inject_unreachable_service_is_exit_5(free_port: int) -> Non
     assert result.exit_code == 5
 
 
+@pytest.mark.points(1)
 def test_bad_option_values_are_usage_errors() -> None:
     result = CliRunner().invoke(cli, ["traffic", "--label-noise", "2"])
     assert result.exit_code == 2

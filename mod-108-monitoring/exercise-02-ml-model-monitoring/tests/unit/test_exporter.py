@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -17,6 +18,7 @@ def samples(exporter: Exporter) -> dict[tuple[str, tuple[tuple[str, str], ...]],
             for family in text_string_to_metric_families(text) for s in family.samples}
 
 
+@pytest.mark.points(5)
 def test_exporter_counts_and_skips_malformed_lines(tmp_path: Path) -> None:
     ref = tmp_path / "ref.json"
     write_reference(ref)

@@ -1,6 +1,7 @@
 import asyncio
 import contextlib
 
+import pytest
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
@@ -24,6 +25,7 @@ def series_count(registry: CollectorRegistry) -> int:
     return sum(len(metric.samples) for metric in registry.collect())
 
 
+@pytest.mark.points(3)
 def test_guard_allow_list_and_first_n() -> None:
     guard = CardinalityGuard({"model": {"churn"}}, max_values=2)
     assert guard("model", "churn") == "churn"
@@ -32,6 +34,7 @@ def test_guard_allow_list_and_first_n() -> None:
     assert guard.overflow == {"model": 1, "route": 1}
 
 
+@pytest.mark.points(2)
 def test_cardinality_attack_keeps_series_bounded() -> None:
     metrics = ModelMetrics(guard=CardinalityGuard(max_values=5))
     metrics.observe_prediction("m0", "v1", 1, 0.9, {"f0": 1.0})
@@ -48,6 +51,7 @@ def test_cardinality_attack_keeps_series_bounded() -> None:
     assert value(metrics.registry, "modelmon_label_overflow_total", label="model") > 0
 
 
+@pytest.mark.points(3)
 def test_observe_prediction_classification_and_regression() -> None:
     metrics = ModelMetrics()
     metrics.observe_prediction("m", "v1", 1, 0.75, {"f0": 2.0, "f1": None})
@@ -65,6 +69,7 @@ def test_observe_prediction_classification_and_regression() -> None:
     assert value(reg, "modelmon_prediction_value_sum", model="r", version="v1") == 3.5
 
 
+@pytest.mark.points(4)
 def test_middleware_labels_by_model_route_and_outcome() -> None:
     metrics = ModelMetrics(guard=CardinalityGuard({"model": {"churn"}}))
     app = FastAPI()
@@ -104,6 +109,7 @@ def test_middleware_labels_by_model_route_and_outcome() -> None:
     assert total == 3
 
 
+@pytest.mark.points(2)
 def test_decorator_times_calls_and_records_predictions() -> None:
     metrics = ModelMetrics()
 

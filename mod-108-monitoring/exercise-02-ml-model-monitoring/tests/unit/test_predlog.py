@@ -14,6 +14,7 @@ from modelmon.predlog import (
 )
 
 
+@pytest.mark.points(1)
 def test_prediction_round_trip() -> None:
     record = PredictionRecord("p1", 10.0, "churn", "v1", {"f0": 1.5, "f1": None}, 1, 0.8)
     assert parse_prediction(record.to_json()) == record
@@ -34,16 +35,20 @@ def test_prediction_round_trip() -> None:
     ('{"id": "p", "ts": 1, "model": "m", "version": "v", "features": {}, "prediction": true}',
      "prediction must be a number"),
 ])
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_malformed_prediction_lines_say_why(line: str, why: str) -> None:
     with pytest.raises(MalformedRecordError, match=why):
         parse_prediction(line)
 
 
+@pytest.mark.points(1)
 def test_malformed_label() -> None:
     with pytest.raises(MalformedRecordError, match="label must be"):
         parse_label(json.dumps({"id": "p", "ts": 1, "label": None}))
 
 
+@pytest.mark.points(3)
 def test_tail_reads_only_complete_new_lines(tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"
     tail = LogTail(path)
@@ -56,6 +61,8 @@ def test_tail_reads_only_complete_new_lines(tmp_path: Path) -> None:
     assert list(tail.read_lines()) == []
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_tail_starts_over_after_truncation(tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"
     path.write_text("one\ntwo\n")
@@ -65,6 +72,7 @@ def test_tail_starts_over_after_truncation(tmp_path: Path) -> None:
     assert list(tail.read_lines()) == ["x"]
 
 
+@pytest.mark.points(1)
 def test_writer_appends_lines(tmp_path: Path) -> None:
     writer = JsonlWriter(tmp_path / "sub" / "w.jsonl")
     writer.write("a")

@@ -1,6 +1,7 @@
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from modelmon.receiver import create_app
@@ -16,6 +17,7 @@ def payload(status: str = "firing", alertname: str = "ModelFeatureDrift",
                         "annotations": {"summary": "drifted"}, "fingerprint": "abc"}]}
 
 
+@pytest.mark.points(3)
 def test_records_alerts_and_opens_one_retraining_request(tmp_path: Path) -> None:
     with TestClient(create_app(tmp_path)) as client:
         first = client.post("/webhook/ticket", json=payload()).json()
@@ -41,6 +43,8 @@ def test_records_alerts_and_opens_one_retraining_request(tmp_path: Path) -> None
         assert len(reopened["retraining_requests_opened"]) == 1
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_rejects_payload_that_is_not_alertmanager(tmp_path: Path) -> None:
     with TestClient(create_app(tmp_path)) as client:
         assert client.post("/webhook/ticket", json={"hello": 1}).status_code == 422

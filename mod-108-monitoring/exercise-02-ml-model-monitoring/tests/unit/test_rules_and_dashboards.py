@@ -47,6 +47,7 @@ def referenced_metrics(expr: str) -> set[str]:
     return {w for w in words if w not in keywords and not w.startswith("modelmon:")}
 
 
+@pytest.mark.points(2)
 def test_every_rule_has_severity_runbook_and_known_metrics(tmp_path: Path) -> None:
     known = produced_metric_names(tmp_path)
     runbooks = (ROOT / "docs" / "runbooks.md").read_text().lower()
@@ -63,6 +64,7 @@ def test_every_rule_has_severity_runbook_and_known_metrics(tmp_path: Path) -> No
         assert referenced_metrics(rule["expr"]) <= known, rule["expr"]
 
 
+@pytest.mark.points(2)
 def test_fast_params_change_only_durations() -> None:
     slow = rules.alerting_rules(rules.RuleParams())["groups"][0]["rules"]
     fast = rules.alerting_rules(rules.RuleParams.fast())["groups"][0]["rules"]
@@ -72,6 +74,7 @@ def test_fast_params_change_only_durations() -> None:
         assert re.sub(r"\d+[smh]", "D", s["expr"]) == re.sub(r"\d+[smh]", "D", f["expr"])
 
 
+@pytest.mark.points(2)
 def test_alertmanager_routes_by_severity() -> None:
     config = rules.alertmanager_config("http://recv:1")
     routes = {r["matchers"][0]: r["receiver"] for r in config["route"]["routes"]}
@@ -80,11 +83,13 @@ def test_alertmanager_routes_by_severity() -> None:
     assert urls == {"page": "http://recv:1/webhook/page", "ticket": "http://recv:1/webhook/ticket"}
 
 
+@pytest.mark.points(2)
 def test_committed_deploy_files_match_the_code() -> None:
     result = CliRunner().invoke(cli, ["render", "--out", str(ROOT / "deploy"), "--check"])
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.points(1)
 def test_render_check_detects_stale_files(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["render", "--out", str(tmp_path)]).exit_code == 0
@@ -99,6 +104,7 @@ def _overlaps(a: dict[str, int], b: dict[str, int]) -> bool:
             and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"])
 
 
+@pytest.mark.points(3)
 def test_dashboard_structure(tmp_path: Path) -> None:
     board = dashboards.overview_dashboard()
     panels = board["panels"]
@@ -130,6 +136,7 @@ def test_dashboard_structure(tmp_path: Path) -> None:
             assert target["expr"].count("(") == target["expr"].count(")")
 
 
+@pytest.mark.points(1)
 def test_provisioning_points_at_the_dashboard_folder() -> None:
     provider = dashboards.dashboard_provisioning("/dash")["providers"][0]
     assert provider["type"] == "file" and provider["options"]["path"] == "/dash"
@@ -138,6 +145,7 @@ def test_provisioning_points_at_the_dashboard_folder() -> None:
 
 
 @pytest.mark.parametrize("variable", ["model", "version"])
+@pytest.mark.points(1)
 def test_template_variables_query_label_values(variable: str) -> None:
     [var] = [v for v in dashboards.overview_dashboard()["templating"]["list"]
              if v["name"] == variable]

@@ -21,6 +21,7 @@ def grades(inputs: ScoreInputs) -> dict[str, str]:
     return {c.name: c.grade for c in grade(inputs, Thresholds(), now=0).checks}
 
 
+@pytest.mark.points(1)
 def test_healthy_model_is_green() -> None:
     card = grade(healthy(), Thresholds(), now=0)
     assert card.overall == "green"
@@ -46,10 +47,12 @@ def test_healthy_model_is_green() -> None:
     ({"accuracy": None}, "accuracy", "unknown"),
     ({"psi": {}}, "drift", "unknown"),
 ])
+@pytest.mark.points(1)
 def test_thresholds(overrides: dict[str, Any], check: str, expected: str) -> None:
     assert grades(healthy(**overrides))[check] == expected
 
 
+@pytest.mark.points(1)
 def test_overall_is_worst_known_grade_and_detail_names_the_feature() -> None:
     card = grade(healthy(psi={"f0": 0.35, "f1": 0.3}, p99_seconds=0.45, accuracy=None),
                  Thresholds(), now=0)
@@ -58,6 +61,8 @@ def test_overall_is_worst_known_grade_and_detail_names_the_feature() -> None:
     assert "f0" in drift.detail and "drifted: f0, f1" in drift.detail
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_html_page_is_escaped_and_coloured() -> None:
     card = grade(healthy(model="<script>"), Thresholds(), now=0)
     page = render_html(card)
@@ -86,6 +91,7 @@ class FakeClient:
         return {"f0": 0.1}
 
 
+@pytest.mark.points(2)
 def test_collect_scopes_queries_to_model_version_and_window() -> None:
     client = FakeClient(known=True)
     inputs = collect(client, "churn", "v2", "15m")
@@ -94,6 +100,8 @@ def test_collect_scopes_queries_to_model_version_and_window() -> None:
     assert any("[15m]" in q for q in client.queries)
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_collect_unknown_model() -> None:
     with pytest.raises(ModelNotFoundError, match="no modelmon series for model 'ghost'"):
         collect(FakeClient(known=False), "ghost")

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from modelmon.config import ServiceSettings
@@ -14,6 +15,7 @@ def make_client(tmp_path: Path) -> TestClient:
     return TestClient(create_app(settings, seed=1))
 
 
+@pytest.mark.points(2)
 def test_predict_logs_prediction_and_feedback_logs_label(tmp_path: Path) -> None:
     with make_client(tmp_path) as client:
         response = client.post("/models/churn/predict",
@@ -32,6 +34,8 @@ def test_predict_logs_prediction_and_feedback_logs_label(tmp_path: Path) -> None
         in metrics
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_unknown_model_and_feature_are_client_errors(tmp_path: Path) -> None:
     with make_client(tmp_path) as client:
         assert client.post("/models/nope/predict", json={"features": {}}).status_code == 404
@@ -43,6 +47,7 @@ def test_unknown_model_and_feature_are_client_errors(tmp_path: Path) -> None:
     assert not (tmp_path / "p.jsonl").read_text()
 
 
+@pytest.mark.points(1)
 def test_fault_injection(tmp_path: Path) -> None:
     with make_client(tmp_path) as client:
         assert client.post("/admin/faults", json={"error_rate": 1.0}).json()["error_rate"] == 1

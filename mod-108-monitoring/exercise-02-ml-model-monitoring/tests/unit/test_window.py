@@ -19,6 +19,7 @@ def windows(**kwargs: float) -> ModelWindows:
     return ModelWindows({"m": small_reference()}, **params)  # type: ignore[arg-type]
 
 
+@pytest.mark.points(3)
 def test_labels_join_by_id_and_accuracy_is_computed() -> None:
     w = windows()
     for i, p in enumerate([1, 1, 0, 0]):
@@ -34,6 +35,7 @@ def test_labels_join_by_id_and_accuracy_is_computed() -> None:
     assert m.baseline == {"accuracy": 0.9}
 
 
+@pytest.mark.points(3)
 def test_label_before_its_prediction_waits_then_joins() -> None:
     w = windows()
     assert not w.add_label(LabelRecord("p1", 100.0, 1), now=100.0)
@@ -43,6 +45,8 @@ def test_label_before_its_prediction_waits_then_joins() -> None:
     assert w.counters.labels_unmatched == 0
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_unknown_label_counted_after_grace_and_duplicates_counted() -> None:
     w = windows(label_grace_seconds=5.0)
     w.add_prediction(pred(1))
@@ -56,6 +60,7 @@ def test_unknown_label_counted_after_grace_and_duplicates_counted() -> None:
     assert w.counters.labels_duplicate == 1
 
 
+@pytest.mark.points(1)
 def test_unknown_model_is_counted_not_stored() -> None:
     w = windows()
     assert not w.add_prediction(pred(1, model="other"))
@@ -63,6 +68,7 @@ def test_unknown_model_is_counted_not_stored() -> None:
     assert w.compute(now=100.0) == []
 
 
+@pytest.mark.points(2)
 def test_window_expires_by_age_and_size() -> None:
     w = windows(window_seconds=60.0, max_size=3)
     for i in range(5):
@@ -74,6 +80,7 @@ def test_window_expires_by_age_and_size() -> None:
     assert "p0" not in w.index
 
 
+@pytest.mark.points(1)
 def test_versions_are_separate_windows() -> None:
     w = windows()
     w.add_prediction(pred(1, version="v1"))
@@ -81,6 +88,7 @@ def test_versions_are_separate_windows() -> None:
     assert [(m.model, m.version) for m in w.compute(now=100.0)] == [("m", "v1"), ("m", "v2")]
 
 
+@pytest.mark.points(3)
 def test_drift_detected_only_on_shifted_feature() -> None:
     w = windows()
     rng = np.random.default_rng(5)
@@ -93,6 +101,8 @@ def test_drift_detected_only_on_shifted_feature() -> None:
     assert m.features["a"].ks is not None and m.features["a"].ks > 0.4
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_no_drift_numbers_below_min_samples_but_quality_rates_always() -> None:
     w = windows(min_samples=10)
     w.add_prediction(pred(1, a=None, b=50.0))
@@ -104,6 +114,7 @@ def test_no_drift_numbers_below_min_samples_but_quality_rates_always() -> None:
     assert m.quality == {}
 
 
+@pytest.mark.points(2)
 def test_regression_task_gives_mae_rmse() -> None:
     w = ModelWindows({"r": small_reference("r", task="regression")}, min_samples=1,
                      min_labels=2)
@@ -123,6 +134,7 @@ def test_regression_task_gives_mae_rmse() -> None:
     ({"model": "m", "features": {"a": {"sample": [1, 2]}}}, "at least 10"),
     ({"features": {"a": {"sample": list(range(20))}}}, "model must be"),
 ])
+@pytest.mark.points(1)
 def test_invalid_reference_is_rejected(data: object, why: str) -> None:
     with pytest.raises(ReferenceError, match=why):
         parse_reference(data)

@@ -38,6 +38,7 @@ _UNREACHABLE_HINTS = ("Max retries exceeded", "Connection refused", "Failed to e
 
 def is_transient(exc: BaseException) -> bool:
     """Errors worth retrying: connection problems, timeouts, 5xx and rate limits."""
+    # BEGIN SOLUTION: transport errors, timeouts, transient MLflow codes
     if isinstance(exc, httpx.TransportError):
         return True
     if isinstance(exc, RestException):
@@ -45,6 +46,7 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, MlflowException):
         return any(hint in str(exc) for hint in _UNREACHABLE_HINTS)
     return isinstance(exc, ConnectionError | TimeoutError)
+    # END SOLUTION
 
 
 def _is_not_found(exc: BaseException) -> bool:
@@ -86,6 +88,7 @@ class Tracker:
 
     def check_reachable(self) -> None:
         """GET /health with retries; raise a one-line error naming the URL when down."""
+        # BEGIN SOLUTION: GET /health with retries, one-line error naming the URL
         url = f"{self.uri}/health"
 
         def probe() -> None:
@@ -103,9 +106,11 @@ class Tracker:
                 f"attempt(s) ({type(exc).__name__}: {exc}); start it with `mltrack server up` "
                 "or set MLTRACK_TRACKING_URI"
             ) from exc
+        # END SOLUTION
 
     def call(self, fn: Callable[[], T], what: str = "") -> T:
         """Run one MLflow call with retries; translate not-found and outage errors."""
+        # BEGIN SOLUTION: retry fn, map not-found and outage errors
         try:
             return call_with_retries(fn, retries=self.retries, backoff_s=self.backoff_s,
                                      is_transient=is_transient)
@@ -118,6 +123,7 @@ class Tracker:
                     f"{_first_line(str(exc))}"
                 ) from exc
             raise
+        # END SOLUTION
 
     # ------------------------------------------------------------------ tracking
 
@@ -135,12 +141,14 @@ class Tracker:
 
     def log_metrics_batched(self, run_id: str, metrics: list[Metric]) -> int:
         """Log metrics in chunks of at most 1000 (MLflow's log_batch limit); return calls."""
+        # BEGIN SOLUTION: log_batch in chunks of BATCH_LIMIT, return calls
         calls = 0
         for start in range(0, len(metrics), BATCH_LIMIT):
             chunk = metrics[start:start + BATCH_LIMIT]
             self.call(functools.partial(self.client.log_batch, run_id, metrics=chunk))
             calls += 1
         return calls
+        # END SOLUTION
 
     def search_runs(self, experiment: str, order_by: list[str] | None = None,
                     max_results: int = 1000) -> list[Run]:

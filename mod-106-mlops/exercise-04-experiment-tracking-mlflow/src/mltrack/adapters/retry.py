@@ -22,6 +22,7 @@ def call_with_retries(
     At most `retries` extra attempts; the last error is re-raised unchanged. Permanent errors
     (a 404, a validation error) are raised at once: retrying them only delays the answer.
     """
+    # BEGIN SOLUTION: retry transient errors with exponential backoff
     attempt = 0
     while True:
         try:
@@ -31,3 +32,4 @@ def call_with_retries(
                 raise
             sleep(backoff_s * (2**attempt))
             attempt += 1
+    # END SOLUTION

@@ -26,6 +26,7 @@ class PrometheusClient:
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         """Instant query; returns the result vector (list of {metric, value})."""
+        # BEGIN SOLUTION: GET /api/v1/query; map failures to the two error types
         try:
             response = self._http.get(f"{self.url}/api/v1/query", params={"query": expr})
         except httpx.HTTPError as exc:
@@ -45,6 +46,7 @@ class PrometheusClient:
         if body["data"].get("resultType") == "scalar":
             return [{"metric": {}, "value": result}]
         return list(result)
+        # END SOLUTION
 
     def scalar(self, expr: str) -> float | None:
         """First sample's value as float, None when the vector is empty (or NaN)."""
