@@ -255,3 +255,62 @@ def test_declared_oracles_are_overlaid(tmp_path: Path) -> None:
     assert (target / "deploy" / "tests" / "rules_test.yml").read_text() == "expected"
     assert not (target / "deploy" / "tests" / "extra_test.yml").exists()
     assert (target / "deploy" / "rules.yml").read_text() == "rules edited"  # learner's work
+
+
+# --------------------------------------------------------------------------- starter kits
+
+
+@pytest.fixture
+def marked_repo(tmp_path: Path, repo_root: Path) -> Path:
+    root = tmp_path / "monorepo"
+    root.mkdir()
+    shutil.copy2(repo_root / "pyproject.toml", root / "pyproject.toml")
+    (root / "shared").symlink_to(repo_root / "shared", target_is_directory=True)
+    exercise = render_skeleton(root, EXERCISE, "calc", title="Calculator", lock=False)
+    marked = OPS.replace("    return a * b",
+                         "    # BEGIN SOLUTION: multiply the two numbers\n    return a * b\n"
+                         "    # END SOLUTION")
+    (exercise / "src" / "calc" / "ops.py").write_text(marked)
+    (exercise / "tests" / "unit" / "test_ops.py").write_text(OPS_TESTS)
+    return root
+
+
+def _aiinfra(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "aiinfra"
+    return subprocess.run([str(exe), *args], cwd=root, capture_output=True, text=True,
+                          check=False, timeout=120)
+
+
+def test_starter_cli_builds_a_kit_without_solutions_or_hidden_tests(
+    marked_repo: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "kit"
+    result = _aiinfra(marked_repo, "starter", "--exercise", "101-01", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "1 solution regions" in result.stdout and "1 hidden tests removed" in result.stdout
+    kit = out / EXERCISE
+    ops = (kit / "src" / "calc" / "ops.py").read_text()
+    assert 'raise NotImplementedError("multiply the two numbers")' in ops
+    assert "return a * b" not in ops and "return a + b" in ops  # only the region changed
+    tests = (kit / "tests" / "unit" / "test_ops.py").read_text()
+    assert "test_div(" not in tests and "test_mul(" in tests
+    assert (out / "shared" / "pyproject.toml").is_file() and (out / "pyproject.toml").is_file()
+    assert "src/calc/ops.py" in (kit / "STARTER.md").read_text()
+    again = _aiinfra(marked_repo, "starter", "--exercise", "101-01", "--out", str(out))
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_starter_with_malformed_markers_is_one_line_and_writes_nothing(
+    marked_repo: Path, tmp_path: Path
+) -> None:
+    ops = marked_repo / EXERCISE / "src" / "calc" / "ops.py"
+    ops.write_text(ops.read_text().replace("    # END SOLUTION\n", ""))
+    out = tmp_path / "kit"
+    result = _aiinfra(marked_repo, "starter", "--exercise", "101-01", "--out", str(out))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "src/calc/ops.py:" in lines[0] and "never closed" in lines[0]
+    assert not out.exists()
+    assert not list(tmp_path.glob(".kit.*"))  # no staging folder left behind
+    unknown = _aiinfra(marked_repo, "starter", "--exercise", "999-99", "--out", str(out))
+    assert unknown.returncode == 4 and "no exercise '999-99'" in unknown.stderr
