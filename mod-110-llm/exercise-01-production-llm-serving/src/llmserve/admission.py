@@ -34,16 +34,20 @@ class TokenBucket:
         self.updated = clock()
 
     def _refill(self) -> None:
+        # BEGIN SOLUTION: add what the elapsed time earned, capped at capacity
         now = self.clock()
         self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
         self.updated = now
+        # END SOLUTION
 
     def wait_time(self, amount: float) -> float:
         """Seconds until `amount` is available (0 when it is now; inf when it never fits)."""
+        # BEGIN SOLUTION: seconds until amount is there (0 now, inf if over capacity)
         self._refill()
         if amount > self.capacity:
             return math.inf
         return max(0.0, (amount - self.level) / self.rate)
+        # END SOLUTION
 
     def take(self, amount: float) -> None:
         self._refill()
@@ -63,6 +67,7 @@ class RateLimiter:
 
     def check(self, key: str, tokens: int) -> Rejection | None:
         """Charge one request and `tokens` tokens to `key`, or say how long to wait."""
+        # BEGIN SOLUTION: per-key rpm and tpm buckets: 429 + Retry-After, else charge both
         with self._lock:
             if key not in self._buckets:
                 self._buckets[key] = (
@@ -85,10 +90,12 @@ class RateLimiter:
             if token_bucket:
                 token_bucket.take(tokens)
             return None
+        # END SOLUTION
 
 
 def check_api_key(authorization: str | None, allowed: list[str]) -> tuple[str, Rejection | None]:
     """The caller's key from `Authorization: Bearer ...` and whether it may call us."""
+    # BEGIN SOLUTION: Bearer key from the header; 401 when keys are set and it is unknown
     key = ""
     if authorization and authorization.lower().startswith("bearer "):
         key = authorization[7:].strip()
@@ -97,11 +104,13 @@ def check_api_key(authorization: str | None, allowed: list[str]) -> tuple[str, R
     if key not in allowed:
         return key, Rejection(401, "invalid or missing API key", "invalid_api_key")
     return key, None
+    # END SOLUTION
 
 
 def check_queue(waiting: int, running: int, max_num_seqs: int,
                 max_queue_size: int) -> Rejection | None:
     """Bounded queue: at most `max_queue_size` requests wait beyond the running slots."""
+    # BEGIN SOLUTION: 429 server_overloaded + Retry-After when slots and queue are full
     if waiting + running < max_num_seqs + max_queue_size:
         return None
     # A rough drain estimate: one batch "generation" per queued batch, at least a second.
@@ -109,3 +118,4 @@ def check_queue(waiting: int, running: int, max_num_seqs: int,
     return Rejection(429, f"server overloaded: {waiting} requests waiting "
                      f"(queue limit {max_queue_size}); retry later",
                      "server_overloaded", retry)
+    # END SOLUTION

@@ -86,6 +86,7 @@ def load_prompts(path: Path | None) -> list[str]:
 
 
 async def _one(client: httpx.AsyncClient, config: BenchConfig, prompt: str) -> RequestResult:
+    # BEGIN SOLUTION: stream one completion; record TTFT, inter-token gaps, usage, errors
     body = {"model": config.model, "prompt": prompt, "max_tokens": config.max_tokens,
             "temperature": 0.0, "stream": True, "ignore_eos": True,
             "stream_options": {"include_usage": True}}
@@ -123,6 +124,7 @@ async def _one(client: httpx.AsyncClient, config: BenchConfig, prompt: str) -> R
     except httpx.HTTPError as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     return result
+    # END SOLUTION
 
 
 async def run_benchmark(config: BenchConfig) -> tuple[list[RequestResult], float]:
@@ -160,6 +162,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 def summarise(results: list[RequestResult], duration: float, config: BenchConfig
               ) -> dict[str, Any]:
     """The `vllm bench serve` style report (latencies in milliseconds)."""
+    # BEGIN SOLUTION: throughputs, goodput under the SLOs, latency percentiles in ms
     ok = [r for r in results if r.ok]
     output = sum(r.output_tokens for r in ok)
     prompt = sum(r.prompt_tokens for r in ok)
@@ -181,6 +184,7 @@ def summarise(results: list[RequestResult], duration: float, config: BenchConfig
         "itl_ms": _percentiles([gap for r in ok for gap in r.itl]),
         "e2e_ms": _percentiles([r.e2e for r in ok]),
     }
+    # END SOLUTION
 
 
 def plot(results: list[RequestResult], path: Path, title: str) -> None:

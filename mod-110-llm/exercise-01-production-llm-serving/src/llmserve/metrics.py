@@ -71,6 +71,7 @@ class ServingMetrics:
                ttft: float | None = None, e2e: float | None = None,
                queue_time: float | None = None) -> None:
         """Account one finished request (every outcome, so counters match responses)."""
+        # BEGIN SOLUTION: count outcome and tokens; observe TTFT, E2E, TPOT, queue time
         model = self.model
         self.requests.labels(model, outcome).inc()
         if prompt_tokens:
@@ -86,16 +87,19 @@ class ServingMetrics:
                 self.tpot.labels(model).observe((e2e - ttft) / (completion_tokens - 1))
         if queue_time is not None:
             self.queue_time.labels(model).observe(queue_time)
+        # END SOLUTION
 
     def observe_itl(self, seconds: float) -> None:
         self.itl.labels(self.model).observe(seconds)
 
     def cost_per_1k_tokens(self) -> float:
         """gpu $/h x hours up / output tokens x 1000 (0 until a token was produced)."""
+        # BEGIN SOLUTION: accelerator cost since start per 1000 output tokens
         if not self._generated or not self.gpu_hourly_usd:
             return 0.0
         hours = (time.monotonic() - self.started) / 3600.0
         return self.gpu_hourly_usd * hours / self._generated * 1000.0
+        # END SOLUTION
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

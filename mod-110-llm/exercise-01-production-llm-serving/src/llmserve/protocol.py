@@ -38,12 +38,14 @@ class _Body(BaseModel):
         return value
 
     def sampling(self, max_tokens: int, default_temperature: float = 1.0) -> SamplingParams:
+        # BEGIN SOLUTION: SamplingParams from the body fields and their defaults
         stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
         return SamplingParams(
             max_tokens=max_tokens,
             temperature=default_temperature if self.temperature is None else self.temperature,
             top_p=1.0 if self.top_p is None else self.top_p,
             stop=tuple(stop), seed=self.seed, ignore_eos=self.ignore_eos)
+        # END SOLUTION
 
     @property
     def include_usage(self) -> bool:

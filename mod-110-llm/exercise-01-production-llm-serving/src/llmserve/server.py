@@ -45,11 +45,13 @@ class _DisconnectedError(Exception):
 def error_response(status: int, message: str, code: str | None = None,
                    param: str | None = None, headers: dict[str, str] | None = None
                    ) -> JSONResponse:
+    # BEGIN SOLUTION: OpenAI error JSON, type chosen from the status
     type_ = ("invalid_request_error" if status < 500 and status not in (401, 429)
              else "authentication_error" if status == 401
              else "rate_limit_error" if status == 429 else "server_error")
     return JSONResponse(protocol.error_body(message, type_, param, code), status_code=status,
                         headers=headers)
+    # END SOLUTION
 
 
 def _rejection_response(rejection: Rejection) -> JSONResponse:
@@ -178,6 +180,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
 
     async def _admit(request: Request, body: protocol._Body, gen: GenerationRequest,
                      chat: bool) -> Response:
+        # BEGIN SOLUTION: key, model, context length, rate limit, queue bound, then run
         key, rejection = check_api_key(request.headers.get("authorization"), settings.api_keys)
         if rejection:
             return _rejection_response(rejection)
@@ -209,6 +212,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
             metrics.record("rejected")
             return _rejection_response(overloaded)
         return await _run(request, body, gen, chat)
+        # END SOLUTION
 
     async def _run(request: Request, body: protocol._Body, gen: GenerationRequest,
                    chat: bool) -> Response:
@@ -269,6 +273,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
     async def _sse(stream: AsyncGenerator[StreamEvent, None], first: StreamEvent,
                    body: protocol._Body, gen: GenerationRequest, chat: bool,
                    timing: _Timing) -> AsyncIterator[str]:
+        # BEGIN SOLUTION: OpenAI SSE chunks, usage chunk, error event, data: [DONE]
         rid = protocol.new_id("chatcmpl" if chat else "cmpl")
         created = int(time.time())
         model = settings.model_name
@@ -317,6 +322,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
             if not finished:  # the client went away mid-stream
                 metrics.record("abort", last.prompt_tokens, last.completion_tokens)
             await stream.aclose()
+        # END SOLUTION
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request, body: protocol.ChatCompletionRequest

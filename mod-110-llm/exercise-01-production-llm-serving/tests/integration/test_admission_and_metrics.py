@@ -27,6 +27,7 @@ def wait_until(check: Callable[[], bool], timeout: float = 20.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
+@pytest.mark.points(4)
 def test_client_disconnect_frees_the_slot(make_server: Callable[..., RunningServer]) -> None:
     server = make_server(max_num_seqs=2)
     with httpx.stream("POST", f"{server.base_url}/v1/completions", timeout=30,
@@ -42,6 +43,7 @@ def test_client_disconnect_frees_the_slot(make_server: Callable[..., RunningServ
     assert server.engine.batch.size == 0
 
 
+@pytest.mark.points(6)
 def test_overload_returns_429_with_retry_after_and_stays_healthy(
         make_server: Callable[..., RunningServer]) -> None:
     server = make_server(max_num_seqs=1, max_queue_size=1)
@@ -66,6 +68,7 @@ def test_overload_returns_429_with_retry_after_and_stays_healthy(
     assert server.metric("llmserve_requests_total", 'outcome="rejected"') == len(rejected)
 
 
+@pytest.mark.points(4)
 def test_rate_limits_are_per_api_key(make_server: Callable[..., RunningServer]) -> None:
     server = make_server(api_keys=["key-a", "key-b"], rate_limit_rpm=2)
 
@@ -84,6 +87,8 @@ def test_rate_limits_are_per_api_key(make_server: Callable[..., RunningServer]) 
         client("wrong").completions.create(model="tiny", prompt="hi", max_tokens=2)
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_tokens_per_minute_limit(make_server: Callable[..., RunningServer]) -> None:
     server = make_server(rate_limit_tpm=100)
     url = f"{server.base_url}/v1/completions"
@@ -94,6 +99,7 @@ def test_tokens_per_minute_limit(make_server: Callable[..., RunningServer]) -> N
     assert "tokens per minute" in second.json()["error"]["message"]
 
 
+@pytest.mark.points(3)
 def test_request_timeout_is_an_openai_error(make_server: Callable[..., RunningServer]) -> None:
     server = make_server(request_timeout_s=0.5)
     response = httpx.post(f"{server.base_url}/v1/completions", json=LONG, timeout=30)
@@ -103,6 +109,7 @@ def test_request_timeout_is_an_openai_error(make_server: Callable[..., RunningSe
     assert server.metric("llmserve_requests_total", 'outcome="timeout"') == 1
 
 
+@pytest.mark.points(6)
 def test_metrics_agree_with_usage(make_server: Callable[..., RunningServer]) -> None:
     server = make_server(gpu_hourly_usd=2.5)
     client = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key="x", max_retries=0)
@@ -133,6 +140,9 @@ def test_metrics_agree_with_usage(make_server: Callable[..., RunningServer]) -> 
         assert gauge in text
 
 
+# Nine bad inputs at 1 point each: request validation is mostly pydantic field constraints.
+@pytest.mark.points(1)
+@pytest.mark.hidden
 @pytest.mark.parametrize(("body", "status", "code"), [
     ({"model": "nope", "prompt": "hi"}, 404, "model_not_found"),
     ({"model": "tiny", "prompt": "hi", "temperature": 5}, 400, "invalid_value"),
@@ -155,6 +165,7 @@ def test_bad_requests_get_openai_errors(make_server: Callable[..., RunningServer
     assert error["message"]
 
 
+@pytest.mark.points(1)
 def test_malformed_and_oversized_bodies(make_server: Callable[..., RunningServer]) -> None:
     server = make_server(max_body_bytes=2048)
     url = f"{server.base_url}/v1/completions"

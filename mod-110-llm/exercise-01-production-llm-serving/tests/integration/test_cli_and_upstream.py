@@ -20,6 +20,7 @@ pytestmark = pytest.mark.integration
 EXE = str(Path(sys.executable).parent / "llmserve")
 
 
+@pytest.mark.points(5)
 def test_serve_console_script_and_bench(service_process: Callable[..., Any],
                                         tiny_model_dir: Path, tmp_path: Path) -> None:
     port = free_port()
@@ -56,6 +57,7 @@ def test_serve_console_script_and_bench(service_process: Callable[..., Any],
     assert json.loads(listed.stdout)[0]["id"] == "tiny"
 
 
+@pytest.mark.points(3)
 def test_openai_upstream_engine_proxies(make_server: Callable[..., RunningServer]) -> None:
     upstream = make_server()
     proxy = make_server(engine="openai", upstream_url=f"{upstream.base_url}/v1",
@@ -81,6 +83,7 @@ def test_openai_upstream_engine_proxies(make_server: Callable[..., RunningServer
         via.completions.create(model="proxied", prompt="red", max_tokens=2)
 
 
+@pytest.mark.points(2)
 @pytest.mark.slow
 def test_smollm2_answers_over_the_api(make_server: Callable[..., RunningServer]) -> None:
     server = make_server(model="smollm2", served_model_name=None, max_model_len=2048,

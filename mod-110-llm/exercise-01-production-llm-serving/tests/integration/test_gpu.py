@@ -26,6 +26,7 @@ def _require_vllm() -> None:
         pytest.skip("vLLM not installed (pip install vllm, or use Dockerfile.cuda)")
 
 
+@pytest.mark.points(2)
 def test_vllm_engine_serves_openai_api(make_server: Callable[..., RunningServer],
                                        tiny_model_dir: Path) -> None:
     _require_vllm()
@@ -41,6 +42,7 @@ def test_vllm_engine_serves_openai_api(make_server: Callable[..., RunningServer]
     assert "".join(c.choices[0].text for c in chunks if c.choices) == out.choices[0].text
 
 
+@pytest.mark.points(2)
 def test_transformers_engine_on_cuda(make_server: Callable[..., RunningServer]) -> None:
     server = make_server(device="cuda", dtype="float32", max_num_seqs=4)
     assert str(server.engine.device).startswith("cuda")

@@ -24,6 +24,7 @@ def client_for(server: RunningServer, api_key: str = "none") -> openai.OpenAI:
                          timeout=60)
 
 
+@pytest.mark.points(6)
 def test_chat_non_streaming_and_streaming_agree(make_server: Callable[..., RunningServer]
                                                 ) -> None:
     server = make_server()
@@ -50,6 +51,7 @@ def test_chat_non_streaming_and_streaming_agree(make_server: Callable[..., Runni
     assert chunks[-1].usage.completion_tokens == 12
 
 
+@pytest.mark.points(4)
 def test_completions_stream_ends_with_done(make_server: Callable[..., RunningServer]) -> None:
     server = make_server()
     client = client_for(server)
@@ -68,6 +70,7 @@ def test_completions_stream_ends_with_done(make_server: Callable[..., RunningSer
     assert all(line.startswith("data: ") for line in lines)
 
 
+@pytest.mark.points(3)
 def test_models_health_and_stop_sequences(make_server: Callable[..., RunningServer]) -> None:
     server = make_server()
     client = client_for(server)
@@ -86,6 +89,8 @@ def test_models_health_and_stop_sequences(make_server: Callable[..., RunningServ
     assert base.choices[0].text.startswith(cut.choices[0].text)
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_seeded_sampling_is_reproducible(make_server: Callable[..., RunningServer]) -> None:
     client = client_for(make_server())
     kwargs = {"model": "tiny", "prompt": "tell me", "max_tokens": 16, "temperature": 1.0,
@@ -97,6 +102,7 @@ def test_seeded_sampling_is_reproducible(make_server: Callable[..., RunningServe
     assert a != c
 
 
+@pytest.mark.points(12)
 def test_batched_outputs_equal_unbatched_greedy(make_server: Callable[..., RunningServer],
                                                 tiny_model_dir: Path) -> None:
     """Concurrent requests share decode steps, and give exactly the unbatched greedy text."""

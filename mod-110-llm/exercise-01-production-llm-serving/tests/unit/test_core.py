@@ -25,6 +25,7 @@ class Clock:
         return self.now
 
 
+@pytest.mark.points(3)
 def test_token_bucket_refills_over_time() -> None:
     clock = Clock()
     bucket = TokenBucket(60, clock)  # 1 per second
@@ -35,6 +36,7 @@ def test_token_bucket_refills_over_time() -> None:
     assert bucket.wait_time(61) == float("inf")
 
 
+@pytest.mark.points(4)
 def test_rate_limiter_is_per_key_and_checks_both_buckets() -> None:
     clock = Clock()
     limiter = RateLimiter(rpm=2, tpm=100, clock=clock)
@@ -50,6 +52,7 @@ def test_rate_limiter_is_per_key_and_checks_both_buckets() -> None:
     assert limiter.check("a", 10) is None
 
 
+@pytest.mark.points(2)
 def test_api_keys_and_queue_bound() -> None:
     assert check_api_key(None, [])[1] is None
     assert check_api_key("Bearer k1", ["k1"]) == ("k1", None)
@@ -60,6 +63,7 @@ def test_api_keys_and_queue_bound() -> None:
     assert full is not None and full.retry_after_s == 3
 
 
+@pytest.mark.points(4)
 def test_sampling_greedy_seeded_and_top_p() -> None:
     logits = torch.tensor([0.0, 5.0, 4.9, -3.0])
     assert sample(logits, SamplingParams(temperature=0.0), None) == 1
@@ -72,6 +76,7 @@ def test_sampling_greedy_seeded_and_top_p() -> None:
     assert {sample(logits, narrow, gen) for _ in range(50)} == {1}
 
 
+@pytest.mark.points(2)
 def test_protocol_validation() -> None:
     with pytest.raises(ValidationError):
         CompletionRequest(model="m", prompt="x", temperature=3)
@@ -87,6 +92,7 @@ def test_protocol_validation() -> None:
     assert params.stop == ("END",) and params.seed == 4 and params.temperature == 1.0
 
 
+@pytest.mark.points(1)
 def test_settings_file_then_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "serve.yaml"
     path.write_text("max_num_seqs: 32\nport: 9100\napi_keys: [a]\n")
@@ -101,6 +107,7 @@ def test_settings_file_then_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         Settings.load(None, engine="openai")
 
 
+@pytest.mark.points(2)
 def test_vllm_argument_mapping() -> None:
     settings = Settings(model="/models/m", max_model_len=4096, gpu_memory_utilization=0.85,
                         tensor_parallel_size=2, dtype="bfloat16", quantization="awq",

@@ -17,6 +17,7 @@ from llmserve.engines.scheduler import Scheduler, SchedulerLimits
 from llmserve.engines.transformers_engine import EngineConfig, TransformersEngine
 
 
+@pytest.mark.points(5)
 def test_scheduler_respects_slots_priority_and_budgets() -> None:
     sched: Scheduler[str] = Scheduler(SchedulerLimits(max_num_seqs=2, max_num_batched_tokens=100,
                                                       kv_capacity_tokens=1000))
@@ -29,6 +30,7 @@ def test_scheduler_respects_slots_priority_and_budgets() -> None:
     assert sched.admit() == ["low"]
 
 
+@pytest.mark.points(5)
 def test_scheduler_token_budget_and_kv_capacity() -> None:
     sched: Scheduler[str] = Scheduler(SchedulerLimits(max_num_seqs=8, max_num_batched_tokens=50,
                                                       kv_capacity_tokens=200))
@@ -46,6 +48,8 @@ def test_scheduler_token_budget_and_kv_capacity() -> None:
     assert sched.admit() == ["huge"]
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_scheduler_remove_waiting() -> None:
     sched: Scheduler[str] = Scheduler(SchedulerLimits(1, 10, 100))
     sched.add("x", 1, 1)
@@ -59,6 +63,7 @@ def tiny(tiny_model_dir: Path) -> tuple[object, object]:
                          torch.float32)
 
 
+@pytest.mark.points(6)
 def test_batch_kv_add_keep_pads_left(tiny: tuple[object, object]) -> None:
     model, _ = tiny
     batch = BatchKV(torch.device("cpu"))
@@ -71,6 +76,7 @@ def test_batch_kv_add_keep_pads_left(tiny: tuple[object, object]) -> None:
     assert cache_layers(batch.cache)[0][0].shape[2] == 3  # type: ignore[arg-type]
 
 
+@pytest.mark.points(5)
 def test_prefix_cache_reuses_whole_blocks_only() -> None:
     cache = PrefixCache(block_size=4, max_blocks=2)
     layers = [(torch.randn(1, 2, 10, 8), torch.randn(1, 2, 10, 8))]
@@ -97,6 +103,7 @@ def _run(engine: TransformersEngine, coro_factory):  # type: ignore[no-untyped-d
     return asyncio.run(main())
 
 
+@pytest.mark.points(8)
 def test_late_request_joins_the_running_batch(tiny: tuple[object, object]) -> None:
     model, tokenizer = tiny
     engine = TransformersEngine(model, tokenizer, EngineConfig("tiny", max_num_seqs=4))
@@ -125,6 +132,8 @@ def test_late_request_joins_the_running_batch(tiny: tuple[object, object]) -> No
     assert engine.max_batch_seen == 2
 
 
+@pytest.mark.points(4)
+@pytest.mark.hidden
 def test_prefix_caching_does_not_change_outputs(tiny: tuple[object, object]) -> None:
     model, tokenizer = tiny
     prompt = "the cat and the dog " * 6
@@ -152,6 +161,8 @@ def test_prefix_caching_does_not_change_outputs(tiny: tuple[object, object]) -> 
     assert hits >= 24
 
 
+@pytest.mark.points(4)
+@pytest.mark.hidden
 def test_timeout_and_cancel_free_slots(tiny: tuple[object, object]) -> None:
     model, tokenizer = tiny
     engine = TransformersEngine(model, tokenizer, EngineConfig("tiny", max_num_seqs=1))

@@ -62,6 +62,7 @@ def sha256(data: bytes | str) -> str:
 
 def clean_text(text: str) -> str:
     """Normalise unicode, drop control characters, de-hyphenate line breaks, squeeze blanks."""
+    # BEGIN SOLUTION: NFKC, drop control chars, join hyphenated breaks, squeeze blank space
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
@@ -70,6 +71,7 @@ def clean_text(text: str) -> str:
     text = re.sub(r" *\n *", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
+    # END SOLUTION
 
 
 def _load_pdf(path: Path) -> list[Page]:
@@ -162,6 +164,7 @@ def chunking_fingerprint(settings: ChunkingSettings) -> str:
 def _split_page(text: str, settings: ChunkingSettings,
                 tokenizer: TokenCounter | None) -> list[tuple[str, str]]:
     """Split one page into (section, text) pairs with the configured LangChain splitter."""
+    # BEGIN SOLUTION: token windows, recursive splits, or Markdown sections then recursive
     from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
     from langchain_text_splitters.base import Tokenizer, split_text_on_tokens
 
@@ -184,11 +187,13 @@ def _split_page(text: str, settings: ChunkingSettings,
         title = " > ".join(str(section.metadata[h]) for _, h in headers if h in section.metadata)
         out.extend((title, piece) for piece in recursive.split_text(section.page_content))
     return out
+    # END SOLUTION
 
 
 def chunk_document(doc: Document, settings: ChunkingSettings,
                    tokenizer: TokenCounter | None = None) -> list[Chunk]:
     """Chunks with metadata: source, kind, page, section, chunk/document hashes, position."""
+    # BEGIN SOLUTION: a Chunk per piece: deterministic id; source, page, section, hashes
     fingerprint = chunking_fingerprint(settings)
     chunks: list[Chunk] = []
     for page in doc.pages:
@@ -209,3 +214,4 @@ def chunk_document(doc: Document, settings: ChunkingSettings,
     for chunk in chunks:
         chunk.metadata["doc_chunks"] = len(chunks)
     return chunks
+    # END SOLUTION

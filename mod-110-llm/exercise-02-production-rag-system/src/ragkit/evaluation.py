@@ -88,19 +88,23 @@ def recall_at_k(ranked: Sequence[str], relevant: set[str], k: int) -> float:
 
 
 def reciprocal_rank(ranked: Sequence[str], relevant: set[str], depth: int = 10) -> float:
+    # BEGIN SOLUTION: 1 / rank of the first relevant item within depth, else 0
     for rank, item in enumerate(ranked[:depth], start=1):
         if item in relevant:
             return 1.0 / rank
     return 0.0
+    # END SOLUTION
 
 
 def ndcg_at_k(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:
     """Binary-gain nDCG: DCG = sum rel_i / log2(i + 1); IDCG puts every relevant item first."""
+    # BEGIN SOLUTION: binary-gain DCG of the top k divided by the ideal DCG
     if not relevant:
         return 0.0
     dcg = sum(1.0 / math.log2(i + 1) for i, item in enumerate(ranked[:k], 1) if item in relevant)
     ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(relevant), k) + 1))
     return dcg / ideal
+    # END SOLUTION
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -109,6 +113,7 @@ _CITE = re.compile(r"\[(\d+)\]")
 
 def groundedness(answer_text: str, cited_texts: dict[int, str], threshold: float = 0.6) -> float:
     """Share of sentences whose content words are >= `threshold` covered by what they cite."""
+    # BEGIN SOLUTION: share of sentences whose words are mostly in the chunks they cite
     sentences = [s for s in _SENTENCE.split(answer_text.strip()) if tokenize(_CITE.sub("", s))]
     if not sentences:
         return 0.0
@@ -121,6 +126,7 @@ def groundedness(answer_text: str, cited_texts: dict[int, str], threshold: float
         if evidence and sum(w in evidence for w in words) / len(words) >= threshold:
             supported += 1
     return supported / len(sentences)
+    # END SOLUTION
 
 
 def citation_correctness(answer: Answer, relevant: set[str]) -> float:
@@ -155,6 +161,7 @@ def evaluate(system: Any, items: Sequence[QAItem], label: str = "",
     from ragkit.generation import is_low_confidence
 
     s = retrieval or system.settings.retrieval
+    # BEGIN SOLUTION: per question: retrieval metrics, the abstention gate, answer metrics
     depth = max(10, s.k)
     recalls: dict[int, list[float]] = {k: [] for k in RECALL_AT}
     rr, ndcg, gate_ok, context = [], [], [], []
@@ -199,6 +206,7 @@ def evaluate(system: Any, items: Sequence[QAItem], label: str = "",
                           "abstention_accuracy": _mean(abstain_ok),
                           "answered": float(len(cite))}
     return EvalResult(label or s.mode, metrics, answer_metrics, rows)
+    # END SOLUTION
 
 
 def _truncate(result: Any, k: int) -> Any:
@@ -225,6 +233,7 @@ def tune(settings: Settings, corpus: Path, items: Sequence[QAItem], space: TuneS
     """Grid search; each chunking gets its own scratch collection. Sorted best first by
     nDCG@10, then context recall (relevant documents among the k chunks), then the smaller k
     (cheaper prompts)."""
+    # BEGIN SOLUTION: grid over chunking, k and weights; one scratch collection per chunking
     rows: list[dict[str, Any]] = []
     for size, overlap in itertools.product(space.chunk_sizes, space.overlaps):
         if overlap >= size:
@@ -252,3 +261,4 @@ def tune(settings: Settings, corpus: Path, items: Sequence[QAItem], space: TuneS
             system.store.delete_collection(trial.collection)
     rows.sort(key=lambda r: (-r["ndcg@10"], -r["context_recall"], r["k"]))
     return rows
+    # END SOLUTION

@@ -45,8 +45,10 @@ def format_context(hits: list[Hit], max_chars: int = 700) -> str:
 
 
 def build_chain(llm: BaseChatModel) -> Runnable[dict[str, str], str]:
+    # BEGIN SOLUTION: LangChain LCEL: chat prompt (system + human) | llm | string parser
     prompt = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
     return prompt | llm | StrOutputParser()
+    # END SOLUTION
 
 
 @dataclass
@@ -74,6 +76,7 @@ def source_entry(n: int, hit: Hit) -> dict[str, Any]:
 def resolve_citations(text: str, hits: list[Hit]) -> tuple[str, list[dict[str, Any]], list[int]]:
     """Keep [n] markers that name a retrieved chunk; strip the rest. Returns
     (clean text, cited sources in first-cited order, invalid numbers)."""
+    # BEGIN SOLUTION: keep [n] that name a retrieved chunk, strip the others, list both
     cited: list[int] = []
     invalid: list[int] = []
 
@@ -90,6 +93,7 @@ def resolve_citations(text: str, hits: list[Hit]) -> tuple[str, list[dict[str, A
     clean = _CITATION.sub(keep, text)
     clean = re.sub(r"[ \t]{2,}", " ", clean).strip()
     return clean, [source_entry(n, hits[n - 1]) for n in cited], invalid
+    # END SOLUTION
 
 
 def is_low_confidence(retrieval: Retrieval, min_similarity: float) -> bool:
@@ -122,15 +126,18 @@ class Generator:
                       timings=dict(retrieval.timings, generate_s=0.0))
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
+        # BEGIN SOLUTION: abstain on low confidence without the LLM, else run the chain
         if is_low_confidence(retrieval, self.min_similarity):
             return self._abstain(question, retrieval)
         started = time.perf_counter()
         text = self.chain.invoke({"context": format_context(retrieval.hits),
                                   "question": question})
         return self._finish(question, text, retrieval, started)
+        # END SOLUTION
 
     def stream(self, question: str, retrieval: Retrieval) -> Iterator[str | Answer]:
         """Yields text pieces as the model produces them, then the final `Answer`."""
+        # BEGIN SOLUTION: yield the pieces of chain.stream, then the final Answer (or abstain)
         if is_low_confidence(retrieval, self.min_similarity):
             yield ABSTAIN
             yield self._abstain(question, retrieval)
@@ -142,3 +149,4 @@ class Generator:
             pieces.append(piece)
             yield piece
         yield self._finish(question, "".join(pieces), retrieval, started)
+        # END SOLUTION

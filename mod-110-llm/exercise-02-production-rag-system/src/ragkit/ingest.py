@@ -98,6 +98,7 @@ def ingest_folder(folder: Path, store: ChromaStore, embedder: Embedder, collecti
 
     def flush() -> None:
         """Embed and upsert whole documents together, then drop their stale chunks."""
+        # BEGIN SOLUTION: embed + upsert the pending documents, then delete their stale chunks
         chunks = [c for _, _, doc_chunks in pending for c in doc_chunks]
         if chunks:
             store.upsert(collection, chunks, embedder.embed([c.text for c in chunks]))
@@ -113,7 +114,9 @@ def ingest_folder(folder: Path, store: ChromaStore, embedder: Embedder, collecti
             if progress:
                 progress(1)
         pending.clear()
+        # END SOLUTION
 
+    # BEGIN SOLUTION: skip unchanged documents, queue new or changed ones, drop deleted ones
     for path in files:
         source = path.relative_to(folder).as_posix()
         seen.add(source)
@@ -149,3 +152,4 @@ def ingest_folder(folder: Path, store: ChromaStore, embedder: Embedder, collecti
                                        "embedded": report.chunks_embedded,
                                        "deleted": report.chunks_deleted})
     return report
+    # END SOLUTION

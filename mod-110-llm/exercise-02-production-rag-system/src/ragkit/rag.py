@@ -120,6 +120,7 @@ class RagSystem:
             yield item
 
     def _observe(self, collection: str, answer: Answer, retrieval: Retrieval) -> None:
+        # BEGIN SOLUTION: count the query, observe latency, flag empty/low confidence, log it
         m = self.metrics
         m.queries.labels(collection, self.settings.retrieval.mode).inc()
         m.generation_latency.labels(collection).observe(answer.timings.get("generate_s", 0.0))
@@ -137,6 +138,7 @@ class RagSystem:
             "abstained": answer.abstained, "cited": [c["n"] for c in answer.citations],
             "timings": {k: round(v, 5) for k, v in answer.timings.items()},
         })
+        # END SOLUTION
 
     def feedback(self, collection: str, score: float) -> None:
         self.metrics.feedback.labels(collection).observe(score)

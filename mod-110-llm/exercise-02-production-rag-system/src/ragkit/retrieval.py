@@ -48,6 +48,7 @@ class BM25Index:
     def __init__(self, records: Sequence[Hit], k1: float = 1.2, b: float = 0.75) -> None:
         self.records = list(records)
         self.k1, self.b = k1, b
+        # BEGIN SOLUTION: inverted index: postings with term frequencies, lengths, avgdl, idf
         lengths = []
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, rec in enumerate(self.records):
@@ -65,8 +66,10 @@ class BM25Index:
             df = len(plist)
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
             self.postings[term] = (doc_idx, freqs, idf)
+        # END SOLUTION
 
     def scores(self, query: str) -> npt.NDArray[np.float64]:
+        # BEGIN SOLUTION: the Okapi BM25 score of every record for the query terms
         scores = np.zeros(len(self.records), dtype=np.float64)
         if not self.records:
             return scores
@@ -77,6 +80,7 @@ class BM25Index:
             idx, tf, idf = self.postings[term]
             scores[idx] += idf * tf * (self.k1 + 1.0) / (tf + norm[idx])
         return scores
+        # END SOLUTION
 
     def search(self, query: str, n: int, filters: Filters | None = None) -> list[Hit]:
         scores = self.scores(query)
@@ -121,6 +125,7 @@ def rrf_fuse(rankings: Sequence[Sequence[str]], k: int = 60,
 
     Ties keep the order in which ids were first seen, so results are deterministic.
     """
+    # BEGIN SOLUTION: weighted reciprocal rank fusion, ties in first-seen order
     weights = list(weights) if weights is not None else [1.0] * len(rankings)
     if len(weights) != len(rankings):
         raise ValueError("one weight per ranking")
@@ -129,6 +134,7 @@ def rrf_fuse(rankings: Sequence[Sequence[str]], k: int = 60,
         for rank, doc_id in enumerate(ranking, start=1):
             scores[doc_id] = scores.get(doc_id, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda item: -item[1])
+    # END SOLUTION
 
 
 def mmr_select(query: npt.NDArray[np.float32], candidates: npt.NDArray[np.float32], n: int,
@@ -139,6 +145,7 @@ def mmr_select(query: npt.NDArray[np.float32], candidates: npt.NDArray[np.float3
     Each step picks argmax  lambda * rel(d) - (1 - lambda) * max_{s in selected} cos(d, s),
     where rel(d) is cos(query, d) unless `relevance` supplies fused scores (scaled to [0, 1]).
     """
+    # BEGIN SOLUTION: greedy MMR: relevance minus redundancy with what is already picked
     if len(candidates) == 0 or n <= 0:
         return []
     if relevance is None:
@@ -160,6 +167,7 @@ def mmr_select(query: npt.NDArray[np.float32], candidates: npt.NDArray[np.float3
         selected.append(best)
         remaining.remove(best)
     return selected
+    # END SOLUTION
 
 
 class Reranker(Protocol):
@@ -230,6 +238,7 @@ class Retriever:
                    if s.mode != "vector" else [])
         timings["bm25_s"] = time.perf_counter() - t2
 
+        # BEGIN SOLUTION: per mode: vector, BM25, or RRF fusion (+ MMR); optional rerank
         if s.mode == "vector":
             hits = vec_hits[:k] if self.reranker is None else vec_hits
         elif s.mode == "bm25":
@@ -249,6 +258,7 @@ class Retriever:
             hits = [replace(hits[i], score=scores[i]) for i in order]
             timings["rerank_s"] = time.perf_counter() - t3
         return Retrieval(hits=hits, max_similarity=max_sim, timings=timings)
+        # END SOLUTION
 
     def _mmr(self, qvec: npt.NDArray[np.float32], ranked: list[Hit], vec_hits: list[Hit],
              vec_matrix: npt.NDArray[np.float32], k: int, s: RetrievalSettings) -> list[Hit]:

@@ -105,12 +105,14 @@ def create_app(settings: Settings, system: RagSystem | None = None) -> FastAPI:
             raise _http_error(exc) from exc
 
         def events() -> Iterator[str]:
+            # BEGIN SOLUTION: NDJSON: one token line per piece, then one answer line
             with lock:
                 for item in rag.ask_stream(req.question, req.collection, req.k, req.filters):
                     if isinstance(item, Answer):
                         yield json.dumps({"type": "answer", **item.as_dict()}) + "\n"
                     else:
                         yield json.dumps({"type": "token", "text": item}) + "\n"
+            # END SOLUTION
 
         return StreamingResponse(events(), media_type="application/x-ndjson")
 

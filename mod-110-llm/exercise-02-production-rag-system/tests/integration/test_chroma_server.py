@@ -14,6 +14,7 @@ from ragkit.rag import RagSystem
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.points(4)
 def test_ingest_and_query_through_chroma_server(service_process, free_port: int, make_settings,
                                                 embedder, tmp_path: Path) -> None:
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")

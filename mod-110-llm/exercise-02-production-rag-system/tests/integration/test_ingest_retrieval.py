@@ -16,6 +16,7 @@ from tests.unit.test_documents import write_pdf
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.points(3)
 @pytest.mark.parametrize("mode", ["vector", "bm25", "hybrid", "hybrid_mmr"])
 def test_known_questions_retrieve_their_source_in_top_k(indexed, mode: str) -> None:
     items = [i for i in load_dataset(bundled.QA) if i.answerable]
@@ -31,6 +32,7 @@ def test_known_questions_retrieve_their_source_in_top_k(indexed, mode: str) -> N
     assert hits[0].metadata["source"] == "runbooks/postgres-connection-exhaustion.md"
 
 
+@pytest.mark.points(3)
 def test_metadata_filter_and_pdf_pages(indexed) -> None:
     hits = indexed.retrieve("volume snapshots", k=3, filters={"kind": "pdf"}).hits
     assert hits and all(h.metadata["kind"] == "pdf" for h in hits)
@@ -38,6 +40,7 @@ def test_metadata_filter_and_pdf_pages(indexed) -> None:
     assert hits[0].metadata["source"] == "services/storage.pdf"
 
 
+@pytest.mark.points(8)
 def test_incremental_reingestion(make_settings, embedder, corpus_copy: Path) -> None:
     system = RagSystem(make_settings(), embedder=embedder)
     first = system.ingest(corpus_copy)
@@ -66,6 +69,8 @@ def test_incremental_reingestion(make_settings, embedder, corpus_copy: Path) -> 
     assert "policies/postmortem.md" not in sources and len(sources) == 35
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_bad_files_are_skipped_and_ingestion_continues(make_settings, embedder,
                                                        tmp_path: Path) -> None:
     folder = tmp_path / "docs"
@@ -105,6 +110,7 @@ def _snapshot(system: RagSystem) -> dict[str, tuple[str, str]]:
             for h in system.store.all_records(system.settings.collection)}
 
 
+@pytest.mark.points(6)
 def test_interrupted_ingest_resumes_to_the_same_index(make_settings, embedder,
                                                       tmp_path: Path) -> None:
     folder = tmp_path / "docs"
@@ -128,6 +134,8 @@ def test_interrupted_ingest_resumes_to_the_same_index(make_settings, embedder,
     assert _snapshot(resumed) == expected
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_query_errors(indexed) -> None:
     with pytest.raises(CollectionNotFoundError, match="does not exist"):
         indexed.retrieve("anything", collection="no-such-collection")

@@ -35,6 +35,7 @@ def api(indexed, free_port: int) -> Iterator[httpx.Client]:
     thread.join(timeout=10)
 
 
+@pytest.mark.points(4)
 def test_health_collections_query_feedback_metrics(api: httpx.Client) -> None:
     assert api.get("/health").json()["status"] == "ok"
     assert {"name": "runbooks"}.items() <= api.get("/collections").json()[0].items()
@@ -60,6 +61,7 @@ def test_health_collections_query_feedback_metrics(api: httpx.Client) -> None:
     assert "ragkit_low_confidence_total" in metrics
 
 
+@pytest.mark.points(3)
 def test_streaming_query(api: httpx.Client) -> None:
     with api.stream("POST", "/query", json={"question": "How do I free Kafka broker disk?",
                                             "stream": True}) as r:
@@ -69,6 +71,8 @@ def test_streaming_query(api: httpx.Client) -> None:
     assert "".join(e["text"] for e in events[:-1]).strip()
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_api_errors(api: httpx.Client, tmp_path: Path) -> None:
     r = api.post("/query", json={"question": "x", "collection": "missing-one"})
     assert r.status_code == 404 and "does not exist" in r.json()["detail"]
@@ -80,6 +84,7 @@ def test_api_errors(api: httpx.Client, tmp_path: Path) -> None:
     assert r.status_code == 404
 
 
+@pytest.mark.points(2)
 def test_ingest_endpoint_into_new_collection(api: httpx.Client, tmp_path: Path) -> None:
     r = api.post("/ingest", json={"path": str(bundled.CORPUS / "policies"),
                                   "collection": "policies-only"})

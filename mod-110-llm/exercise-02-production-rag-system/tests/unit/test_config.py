@@ -7,6 +7,9 @@ from aiinfra_shared.config import ConfigError
 
 from ragkit.config import Settings
 
+# Settings are pydantic models given to the learner: 1 point each.
+pytestmark = pytest.mark.points(1)
+
 
 def test_defaults_file_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().retrieval.rrf_k == 60 and Settings().retrieval.mode == "hybrid"

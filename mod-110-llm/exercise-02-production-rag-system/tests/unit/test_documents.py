@@ -35,6 +35,7 @@ def write_pdf(path: Path, pages: list[str], password: str | None = None) -> Path
     return path
 
 
+@pytest.mark.points(4)
 def test_markdown_sections_become_metadata(tmp_path: Path) -> None:
     md = tmp_path / "r.md"
     md.write_text("# Redis\n\n## Symptoms\nMemory high.\n\n## Fix\nFailover with sentinel.\n")
@@ -52,6 +53,7 @@ def test_markdown_sections_become_metadata(tmp_path: Path) -> None:
     assert other[0].id != chunks[0].id  # chunking is part of the identity
 
 
+@pytest.mark.points(3)
 def test_recursive_chunks_respect_size_and_overlap(tmp_path: Path) -> None:
     txt = tmp_path / "long.txt"
     txt.write_text(" ".join(f"word{i}" for i in range(400)))
@@ -64,6 +66,7 @@ def test_recursive_chunks_respect_size_and_overlap(tmp_path: Path) -> None:
     assert tail in chunks[1].text  # overlap carries the end of one chunk into the next
 
 
+@pytest.mark.points(3)
 def test_token_chunks_use_the_embedding_tokenizer(tmp_path: Path) -> None:
     from transformers import AutoTokenizer
 
@@ -86,6 +89,7 @@ def test_token_chunks_use_the_embedding_tokenizer(tmp_path: Path) -> None:
         chunk_document(doc, ChunkingSettings(strategy="token", chunk_size=64))
 
 
+@pytest.mark.points(3)
 def test_html_keeps_headings_and_drops_scripts(tmp_path: Path) -> None:
     page = tmp_path / "p.html"
     page.write_text("<html><head><script>var x=1;</script></head><body><h1>Gateway</h1>"
@@ -98,6 +102,7 @@ def test_html_keeps_headings_and_drops_scripts(tmp_path: Path) -> None:
     assert {c.metadata["section"] for c in chunks} == {"Gateway", "Gateway > Scaling"}
 
 
+@pytest.mark.points(2)
 def test_pdf_pages_are_numbered(tmp_path: Path) -> None:
     pdf = write_pdf(tmp_path / "d.pdf", ["first page volume", "second page snapshot"])
     doc = load_document(pdf, tmp_path)
@@ -107,6 +112,8 @@ def test_pdf_pages_are_numbered(tmp_path: Path) -> None:
     assert "snapshot" in chunks[1].text
 
 
+# Four bad files at 1 point each.
+@pytest.mark.points(1)
 @pytest.mark.parametrize(("name", "content", "reason"), [
     ("empty.md", b"  \n", "empty file"),
     ("image.png", b"\x89PNG....", "unsupported type '.png'"),
@@ -121,12 +128,16 @@ def test_bad_inputs_raise_document_error(tmp_path: Path, name: str, content: byt
         load_document(path, tmp_path)
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_encrypted_pdf_is_rejected(tmp_path: Path) -> None:
     pdf = write_pdf(tmp_path / "secret.pdf", ["classified"], password="s3cret")
     with pytest.raises(DocumentError, match="encrypted PDF"):
         load_document(pdf, tmp_path)
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_clean_text_and_hidden_files(tmp_path: Path) -> None:
     assert clean_text("roll-\nback  now\r\n\n\n\nok\x00") == "rollback now\n\nok"
     (tmp_path / ".git").mkdir()

@@ -20,6 +20,7 @@ from ragkit.evaluation import (
 from ragkit.generation import ABSTAIN, format_context, is_abstention, resolve_citations
 
 
+@pytest.mark.points(4)
 def test_retrieval_metrics_by_hand() -> None:
     ranked = ["b", "a", "c", "d"]
     relevant = {"a", "d"}
@@ -36,6 +37,8 @@ def test_retrieval_metrics_by_hand() -> None:
     assert dedupe(["s1", "s2", "s1", "s3"]) == ["s1", "s2", "s3"]
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_toy_set_mean_metrics() -> None:
     # three questions, relevant doc at rank 1, rank 3, missing -> MRR = (1 + 1/3 + 0) / 3
     runs = [(["a", "b"], {"a"}), (["b", "c", "a"], {"a"}), (["b", "c"], {"a"})]
@@ -45,6 +48,7 @@ def test_toy_set_mean_metrics() -> None:
     assert ndcg == pytest.approx((1 + 1 / math.log2(4) + 0) / 3)
 
 
+@pytest.mark.points(3)
 def test_groundedness_heuristic() -> None:
     cited = {1: "PgBouncer listens on port 6432 in transaction pooling mode."}
     assert groundedness("Use PgBouncer on port 6432 [1].", cited) == 1.0
@@ -53,6 +57,7 @@ def test_groundedness_heuristic() -> None:
     assert groundedness("", cited) == 0.0
 
 
+@pytest.mark.points(4)
 def test_resolve_citations_keeps_only_retrieved_numbers() -> None:
     hits = [Hit("id1", "text one", {"source": "a.md"}, 0.9),
             Hit("id2", "text two", {"source": "b.md"}, 0.8)]
@@ -65,6 +70,8 @@ def test_resolve_citations_keeps_only_retrieved_numbers() -> None:
     assert is_abstention(ABSTAIN) and not is_abstention("port 6432 [1]")
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_load_dataset_errors(tmp_path: Path) -> None:
     bad = tmp_path / "qa.jsonl"
     bad.write_text('{"question": "q", "sources": ["a"]}\n{not json}\n')
@@ -77,6 +84,8 @@ def test_load_dataset_errors(tmp_path: Path) -> None:
         load_dataset(tmp_path / "missing.jsonl")
 
 
+@pytest.mark.points(1)
+@pytest.mark.hidden
 def test_bundled_dataset_is_consistent() -> None:
     from ragkit import bundled
 

@@ -11,6 +11,7 @@ from ragkit.adapters.chroma import Hit
 from ragkit.retrieval import BM25Index, matches, mmr_select, rrf_fuse, tokenize
 
 
+@pytest.mark.points(4)
 def test_rrf_matches_hand_computed_scores() -> None:
     vector = ["a", "b", "c"]
     bm25 = ["c", "a", "d"]
@@ -23,6 +24,8 @@ def test_rrf_matches_hand_computed_scores() -> None:
     assert order == ["a", "c", "b", "d"]  # a: 1/61+1/62 > c: 1/61+1/63
 
 
+@pytest.mark.points(3)
+@pytest.mark.hidden
 def test_rrf_weights_and_small_k_change_the_winner() -> None:
     vector, bm25 = ["x", "y"], ["y", "x"]
     assert rrf_fuse([vector, bm25], k=1, weights=[2.0, 1.0])[0][0] == "x"
@@ -33,6 +36,7 @@ def test_rrf_weights_and_small_k_change_the_winner() -> None:
         rrf_fuse([vector, bm25], weights=[1.0])
 
 
+@pytest.mark.points(4)
 def test_mmr_skips_near_duplicates() -> None:
     query = np.array([1.0, 0.0], dtype=np.float32)
     a = np.array([1.0, 0.0])
@@ -46,6 +50,7 @@ def test_mmr_skips_near_duplicates() -> None:
     assert picked == [0, 2]
 
 
+@pytest.mark.points(4)
 def test_bm25_idf_and_ranking_by_hand() -> None:
     recs = [Hit("d1", "kafka consumer lag", {"s": 1}, 0.0),
             Hit("d2", "postgres replication lag", {"s": 2}, 0.0),
@@ -61,6 +66,7 @@ def test_bm25_idf_and_ranking_by_hand() -> None:
     assert [h.id for h in index.search("kafka", 5, filters={"s": 2})] == []
 
 
+@pytest.mark.points(2)
 def test_tokenize_keeps_identifiers_and_their_parts() -> None:
     toks = tokenize("Run etcd-defrag on orders.v2 and the 169.254.20.10 cache")
     assert "etcd-defrag" in toks and "etcd" in toks and "defrag" in toks
@@ -68,6 +74,8 @@ def test_tokenize_keeps_identifiers_and_their_parts() -> None:
     assert "the" not in toks
 
 
+@pytest.mark.points(2)
+@pytest.mark.hidden
 def test_metadata_filter_language() -> None:
     meta = {"kind": "pdf", "page": 2}
     assert matches(meta, {"kind": "pdf"})

@@ -31,6 +31,7 @@ def vllm_available() -> bool:
 def engine_args(settings: Any, model_path: str, tokenizer: str | None = None
                 ) -> dict[str, Any]:
     """AsyncEngineArgs keyword arguments from `Settings`."""
+    # BEGIN SOLUTION: AsyncEngineArgs keywords from Settings (memory, TP, quantization)
     args: dict[str, Any] = {
         "model": model_path,
         "served_model_name": [settings.model_name],
@@ -47,10 +48,12 @@ def engine_args(settings: Any, model_path: str, tokenizer: str | None = None
     if tokenizer:
         args["tokenizer"] = tokenizer
     return args
+    # END SOLUTION
 
 
 def sampling_kwargs(params: SamplingParams) -> dict[str, Any]:
     """vllm.SamplingParams keyword arguments for our sampling parameters."""
+    # BEGIN SOLUTION: vllm.SamplingParams keywords (stop and seed only when set)
     kwargs: dict[str, Any] = {
         "max_tokens": params.max_tokens, "temperature": params.temperature,
         "top_p": params.top_p, "ignore_eos": params.ignore_eos,
@@ -60,6 +63,7 @@ def sampling_kwargs(params: SamplingParams) -> dict[str, Any]:
     if params.seed is not None:
         kwargs["seed"] = params.seed
     return kwargs
+    # END SOLUTION
 
 
 class VLLMEngine:

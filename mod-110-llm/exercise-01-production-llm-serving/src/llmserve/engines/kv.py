@@ -66,6 +66,7 @@ class BatchKV:
 
     def add(self, layers: LayerKV, length: int) -> None:
         """Append a prefilled sequence (cache of `length` tokens) as the last row."""
+        # BEGIN SOLUTION: append a row: left-pad old rows or the new one, extend the mask
         new_mask = torch.ones((1, length), dtype=torch.long, device=self.device)
         if self.cache is None or self.size == 0:
             self.cache = build_cache(layers)
@@ -86,9 +87,11 @@ class BatchKV:
             torch.nn.functional.pad(new_mask, (width - length, 0)),
         ], dim=0)
         self.cache = build_cache(merged)
+        # END SOLUTION
 
     def keep(self, rows: list[int]) -> None:
         """Keep only `rows` (in that order) and drop padding columns no row needs any more."""
+        # BEGIN SOLUTION: keep these rows of cache and mask, trim unused padding columns
         if not rows:
             self.cache = None
             self.mask = torch.zeros((0, 0), dtype=torch.long, device=self.device)
@@ -103,6 +106,7 @@ class BatchKV:
             (k.index_select(0, index)[:, :, start:], v.index_select(0, index)[:, :, start:])
             for k, v in cache_layers(self.cache)
         ])
+        # END SOLUTION
 
     def extend_mask(self) -> torch.Tensor:
         """The mask for the next decode step (every row gains one real token)."""

@@ -36,6 +36,7 @@ class PrefixCache:
 
     def lookup(self, token_ids: list[int]) -> tuple[int, LayerKV | None]:
         """Longest cached prefix of `token_ids`, leaving at least one token to compute."""
+        # BEGIN SOLUTION: longest run of cached full blocks (chained hashes), one token left
         self.queried_tokens += len(token_ids)
         size = self.block_size
         parent = b""
@@ -58,9 +59,11 @@ class PrefixCache:
         hit = len(found) * size
         self.hit_tokens += hit
         return hit, layers
+        # END SOLUTION
 
     def insert(self, token_ids: list[int], layers: LayerKV) -> None:
         """Store the full blocks of a prefilled prompt (`layers` cover `token_ids`)."""
+        # BEGIN SOLUTION: store each full block under its chained hash, LRU eviction
         size = self.block_size
         parent = b""
         for start in range(0, len(token_ids) - size + 1, size):
@@ -75,3 +78,4 @@ class PrefixCache:
                 while len(self._blocks) > self.max_blocks:
                     self._blocks.popitem(last=False)
             parent = key
+        # END SOLUTION

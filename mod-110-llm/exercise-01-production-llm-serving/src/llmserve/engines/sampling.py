@@ -19,6 +19,7 @@ def make_generator(params: SamplingParams) -> torch.Generator | None:
 def sample(logits: torch.Tensor, params: SamplingParams,
            generator: torch.Generator | None) -> int:
     """Pick the next token from a 1-D logits vector."""
+    # BEGIN SOLUTION: greedy argmax, else temperature softmax + top_p nucleus draw
     if params.greedy:
         return int(torch.argmax(logits))
     probs = torch.softmax(logits.float().cpu() / params.temperature, dim=-1)
@@ -30,3 +31,4 @@ def sample(logits: torch.Tensor, params: SamplingParams,
         sorted_probs[drop] = 0.0
         probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
     return int(torch.multinomial(probs, 1, generator=generator))
+    # END SOLUTION

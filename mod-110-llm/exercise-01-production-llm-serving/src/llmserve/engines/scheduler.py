@@ -79,6 +79,7 @@ class Scheduler(Generic[T]):
 
     def admit(self) -> list[T]:
         """Pop the items that join the batch at this step, in priority order."""
+        # BEGIN SOLUTION: admit by priority within slots, prefill token budget, KV capacity
         admitted: list[T] = []
         budget = self.limits.max_num_batched_tokens
         while self._waiting and self.num_running < self.limits.max_num_seqs:
@@ -97,3 +98,4 @@ class Scheduler(Generic[T]):
             self._reserved[id(head.item)] = head.reserve_tokens
             admitted.append(head.item)
         return admitted
+        # END SOLUTION

@@ -235,6 +235,7 @@ class TransformersEngine:
 
     def step(self) -> None:
         """One scheduler iteration (public so tests can drive the engine synchronously)."""
+        # BEGIN SOLUTION: drop cancelled/expired, admit and prefill newcomers, decode
         now = time.monotonic()
         for seq in self.scheduler.waiting_items():
             if seq.cancelled or seq.expired(now):
@@ -253,8 +254,10 @@ class TransformersEngine:
                 self.rows.append(seq)
         if self.rows:
             self._decode()
+        # END SOLUTION
 
     def _prefill(self, seq: _Sequence) -> LayerKV:
+        # BEGIN SOLUTION: reuse the cached prefix, run the rest, sample the first token
         ids = seq.prompt_ids
         cached, layers = (self.prefix_cache.lookup(ids) if self.prefix_cache
                           else (0, None))
@@ -269,8 +272,10 @@ class TransformersEngine:
         seq.cache_len = len(ids)
         self._accept(seq, sample(out.logits[0, -1], seq.params, seq.generator))
         return full
+        # END SOLUTION
 
     def _decode(self) -> None:
+        # BEGIN SOLUTION: one forward pass for every running row, then drop finished rows
         rows = self.rows
         size = len(rows)
         self.decode_steps += 1
@@ -293,6 +298,7 @@ class TransformersEngine:
         finished = [i for i, seq in enumerate(rows) if seq.done]
         if finished:
             self._keep([i for i in range(size) if not rows[i].done])
+        # END SOLUTION
 
     def _keep(self, indices: list[int]) -> None:
         self.batch.keep(indices)
@@ -302,6 +308,7 @@ class TransformersEngine:
 
     def _accept(self, seq: _Sequence, token: int) -> None:
         """Record a sampled token, detect stops, and send the new text to the client."""
+        # BEGIN SOLUTION: detect EOS, stop strings, length; send the text that is final
         params = seq.params
         seq.generated.append(token)
         seq.pending = token
@@ -338,6 +345,7 @@ class TransformersEngine:
             seq.done = True
             self.scheduler.finish(seq)
         self._send(seq, event)
+        # END SOLUTION
 
     def _finish_early(self, seq: _Sequence, now: float) -> None:
         seq.done = True

@@ -153,6 +153,7 @@ class ChromaStore:
     def query(self, name: str, vector: np.ndarray, n: int,
               where: dict[str, Any] | None = None) -> tuple[list[Hit], np.ndarray]:
         """Nearest chunks by cosine similarity, with their embeddings (MMR needs them)."""
+        # BEGIN SOLUTION: nearest chunks as Hits (similarity = 1 - cosine distance) + vectors
         col = self.collection(name)
         total = col.count()
         if total == 0:
@@ -169,3 +170,4 @@ class ChromaStore:
         matrix = (np.asarray(embeddings[0], dtype=np.float32) if embeddings is not None
                   and len(ids) else np.zeros((0, len(vector)), dtype=np.float32))
         return hits, matrix
+        # END SOLUTION

@@ -113,6 +113,7 @@ class OpenAIEmbedder:
                                         chunk_size=settings.batch_size, max_retries=1)
 
     def embed(self, texts: list[str]) -> Vectors:
+        # BEGIN SOLUTION: embed through the endpoint and normalise; failures as EmbeddingError
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         try:
@@ -120,6 +121,7 @@ class OpenAIEmbedder:
         except Exception as exc:  # the openai client raises many transport error types
             raise EmbeddingError(f"embeddings endpoint failed: {exc}") from exc
         return _normalise(vectors)
+        # END SOLUTION
 
     def tokenizer(self) -> None:
         return None

@@ -102,6 +102,7 @@ class LocalChatModel(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
+        # BEGIN SOLUTION: generate from the chat inputs, decode the new tokens, prefix, stop
         import torch
 
         inputs = self._inputs(messages)
@@ -111,10 +112,12 @@ class LocalChatModel(BaseChatModel):
         text = self._tokenizer.decode(new_tokens, skip_special_tokens=True)
         text = _apply_stop((self.answer_prefix + text).strip(), stop)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+        # END SOLUTION
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        # BEGIN SOLUTION: generate in a thread with TextIteratorStreamer, yield the chunks
         import torch
         from transformers import TextIteratorStreamer
 
@@ -139,6 +142,7 @@ class LocalChatModel(BaseChatModel):
                     yield chunk
         finally:
             thread.join()
+        # END SOLUTION
 
 
 def _apply_stop(text: str, stop: list[str] | None) -> str:
