@@ -172,8 +172,9 @@ def test_processes_a_suite_leaves_behind_are_reported_and_stopped(tmp_path: Path
 
     folder = _suite_folder(tmp_path, "setsid sleep 300 > /dev/null 2>&1 < /dev/null &")
     result = run_suite("leaky", folder, tmp_path / "reports", tmp_path, timeout=30)
-    assert len(result.leftovers) == 1 and "sleep 300" in result.leftovers[0]
-    assert "left 1 process(es) running" in render_table([result])
+    # setsid may still be on its way out when the suite ends: the sleep is what must be found
+    assert any("sleep 300" in line for line in result.leftovers), result.leftovers
+    assert "process(es) running (stopped now)" in render_table([result])
     assert _tagged_processes("leaky") == {}  # and they were stopped
 
 

@@ -1,5 +1,6 @@
-"""Start real servers on loopback: PostgreSQL, moto, Prometheus, Alertmanager, Pushgateway,
-an OCI registry (CNCF distribution) and a Kafka-protocol broker (noida-db).
+"""Start real servers on loopback: moto, Prometheus, Alertmanager, Pushgateway, an OCI
+registry (CNCF distribution), a Kafka-protocol broker and an Elasticsearch API (noida-db).
+PostgreSQL is in `procs.postgres` (re-exported here).
 
 Each `start_*` function takes a working directory it may own, starts the server, waits for
 readiness and returns a small handle with the URL and a few helpers. `handle.stop()` ends it.
@@ -7,12 +8,8 @@ readiness and returns a small handle with the URL and a few helpers. `handle.sto
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,9 @@ import yaml
 
 from aiinfra_shared.procs.binaries import require_binary
 from aiinfra_shared.procs.ports import free_port, wait_until
+from aiinfra_shared.procs.postgres import Postgres as Postgres  # re-exported: old imports
+from aiinfra_shared.procs.postgres import start_postgres as start_postgres
+from aiinfra_shared.procs.postgres import start_postgres_replica as start_postgres_replica
 from aiinfra_shared.procs.process import ServiceProcess, ServiceStartError
 
 LOOPBACK = "127.0.0.1"
@@ -36,118 +36,6 @@ class _Handle:
 
     def log_tail(self, lines: int = 40) -> str:
         return self.process.log_tail(lines)
-
-
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-@dataclass
-class Postgres(_Handle):
-    """A private PostgreSQL cluster (initdb in a temp dir, trust auth on loopback)."""
-
-    host: str
-    port: int
-    user: str
-    data_dir: Path
-    bin_dir: Path
-    run_as: str | None = None
-
-    @property
-    def dsn(self) -> str:
-        """libpq URL of the default `postgres` database."""
-        return self.url("postgres")
-
-    def url(self, database: str = "postgres", driver: str = "postgresql") -> str:
-        """URL for `database`; pass driver='postgresql+psycopg2' for SQLAlchemy/MLflow."""
-        return f"{driver}://{self.user}@{self.host}:{self.port}/{database}"
-
-    def psql(self, sql: str, database: str = "postgres") -> str:
-        """Run SQL with psql and return its unaligned, tuples-only output."""
-        result = subprocess.run(
-            [str(self.bin_dir / "psql"), "-h", self.host, "-p", str(self.port), "-U", self.user,
-             "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql],
-            capture_output=True, text=True, check=False, timeout=60,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"psql failed: {result.stderr.strip()}")
-        return result.stdout.strip()
-
-    def create_database(self, name: str) -> str:
-        """Create database `name` (if absent) and return its libpq URL."""
-        if not name.replace("_", "").isalnum():
-            raise ValueError(f"database name {name!r} must be alphanumeric/underscore")
-        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608
-        if not exists:
-            self.psql(f'CREATE DATABASE "{name}"')
-        return self.url(name)
-
-    def stop(self) -> None:
-        subprocess.run(
-            self._as_user([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast",
-                           "-w", "stop"]),
-            capture_output=True, check=False, timeout=60,
-        )
-        self.process.stop()
-        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
-
-    def _as_user(self, command: list[str]) -> list[str]:
-        return ["runuser", "-u", self.run_as, "--", *command] if self.run_as else command
-
-
-def start_postgres(timeout: float = 60.0) -> Postgres:
-    """initdb a fresh cluster in a private temp dir and start it on a free loopback port.
-
-    PostgreSQL refuses to run as root; as root we run it as the `postgres` system user
-    (created by the Debian package), in a temp dir that user owns.
-    """
-    initdb = Path(require_binary("initdb", "apt-get install postgresql (make setup)"))
-    bin_dir = initdb.resolve().parent
-    run_as = None
-    if os.geteuid() == 0:
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError as exc:
-            raise ServiceStartError(
-                "running as root needs the 'postgres' user (apt-get install postgresql)"
-            ) from exc
-        run_as = "postgres"
-    base = Path(tempfile.mkdtemp(prefix="aiinfra-pg-"))
-    data_dir = base / "data"
-    if run_as:
-        entry = pwd.getpwnam(run_as)
-        os.chown(base, entry.pw_uid, entry.pw_gid)
-
-    def as_user(cmd: list[str]) -> list[str]:
-        return ["runuser", "-u", run_as, "--", *cmd] if run_as else cmd
-
-    init = subprocess.run(
-        as_user([str(initdb), "-D", str(data_dir), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--no-sync"]),
-        capture_output=True, text=True, check=False, timeout=120,
-    )
-    if init.returncode != 0:
-        shutil.rmtree(base, ignore_errors=True)
-        raise ServiceStartError(f"initdb failed: {init.stderr.strip()[-2000:]}")
-    port = free_port()
-    process = ServiceProcess(
-        "postgres",
-        as_user([str(bin_dir / "postgres"), "-D", str(data_dir), "-p", str(port),
-                 "-c", f"listen_addresses={LOOPBACK}", "-c", f"unix_socket_directories={base}",
-                 "-c", "fsync=off", "-c", "full_page_writes=off"]),
-        base / "postgres.log",
-        ready_check=lambda: _pg_ready(bin_dir, port),
-        timeout=timeout,
-    )
-    process.start()
-    return Postgres(process=process, host=LOOPBACK, port=port, user="postgres",
-                    data_dir=data_dir, bin_dir=bin_dir, run_as=run_as)
-
-
-def _pg_ready(bin_dir: Path, port: int) -> bool:
-    pg_isready = bin_dir / "pg_isready"
-    result = subprocess.run([str(pg_isready), "-h", LOOPBACK, "-p", str(port), "-t", "1"],
-                            capture_output=True, check=False)
-    return result.returncode == 0
 
 
 # --------------------------------------------------------------------------- moto
@@ -207,10 +95,19 @@ class Prometheus(_Handle):
 
     url: str
     config_path: Path
+    data_dir: Path = field(default_factory=Path)
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         """Instant query; returns `data.result`."""
         response = httpx.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=10)
+        response.raise_for_status()
+        return list(response.json()["data"]["result"])
+
+    def query_range(self, expr: str, start: float, end: float, step: float | str = 60
+                    ) -> list[dict[str, Any]]:
+        """Range query (unix-second bounds); returns `data.result` (one matrix per series)."""
+        response = httpx.get(f"{self.url}/api/v1/query_range", timeout=30, params={
+            "query": expr, "start": str(start), "end": str(end), "step": str(step)})
         response.raise_for_status()
         return list(response.json()["data"]["result"])
 
@@ -236,16 +133,67 @@ class Prometheus(_Handle):
         return wait_until(all_up, timeout, interval=0.5)
 
 
+Backfill = str | Path | Sequence[str | Path]
+
+# Retention when data is backfilled: Prometheus deletes blocks older than retention (15d by
+# default) within seconds of starting, so weeks of history would vanish. 100y is its maximum.
+BACKFILL_RETENTION = "100y"
+
+
+def backfill_prometheus(data_dir: Path, openmetrics: Backfill, work_dir: Path | None = None
+                        ) -> list[Path]:
+    """Turn OpenMetrics samples into TSDB blocks in `data_dir` (Prometheus not running).
+
+    `openmetrics` is OpenMetrics text (timestamps in seconds, ending with `# EOF`), a file
+    path (a Path, or a one-line str naming an existing file), or a list of either. Uses
+    `promtool tsdb create-blocks-from openmetrics`. Blocks must be in place BEFORE
+    Prometheus starts: blocks copied into a running server appear only about a minute
+    later, at its next block reload. Returns the input files used.
+    """
+    promtool = require_binary("promtool", "apt-get install prometheus (make setup)")
+    items: Sequence[str | Path] = (
+        [openmetrics] if isinstance(openmetrics, str | Path) else openmetrics
+    )
+    scratch = work_dir or data_dir.parent
+    scratch.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    inputs: list[Path] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Path) or ("\n" not in item and Path(item).is_file()):
+            path = Path(item)
+        else:
+            path = scratch / f"backfill-{index}.om"
+            path.write_text(item if item.endswith("\n") else item + "\n")
+        result = subprocess.run(
+            [promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", str(path),
+             str(data_dir)],
+            capture_output=True, text=True, check=False, timeout=300,
+        )
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip()[-2000:]
+            raise ServiceStartError(f"promtool backfill of {path} failed: {detail}")
+        inputs.append(path)
+    return inputs
+
+
 def start_prometheus(
     work_dir: Path,
     config: str | Mapping[str, Any],
     rule_files: Mapping[str, str] | None = None,
     timeout: float = 60.0,
+    *,
+    backfill: Backfill | None = None,
+    retention: str | None = None,
+    extra_flags: Sequence[str] = (),
 ) -> Prometheus:
     """Start Prometheus with `config` (YAML text or a dict).
 
     `rule_files` maps file names to YAML text; they are written next to the config, so the
-    config can list them by bare name under `rule_files`.
+    config can list them by bare name under `rule_files`. `backfill` (OpenMetrics text, a
+    file path, or a list) is loaded into the data dir before start, so range queries over it
+    answer at once; it sets `retention` (`--storage.tsdb.retention.time`) to 100y unless
+    given, so old samples are not deleted. `extra_flags` are appended to the command line,
+    e.g. `["--enable-feature=exemplar-storage"]`.
     """
     binary = require_binary("prometheus", "apt-get install prometheus (make setup)")
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -253,17 +201,22 @@ def start_prometheus(
         (work_dir / name).write_text(text)
     config_path = work_dir / "prometheus.yml"
     config_path.write_text(config if isinstance(config, str) else yaml.safe_dump(dict(config)))
+    data_dir = work_dir / "data"
+    if backfill is not None:
+        backfill_prometheus(data_dir, backfill, work_dir)
+        retention = retention or BACKFILL_RETENTION
+    flags = [f"--storage.tsdb.retention.time={retention}"] if retention else []
     port = free_port()
     url = f"http://{LOOPBACK}:{port}"
     process = ServiceProcess(
         "prometheus",
-        [binary, f"--config.file={config_path}", f"--storage.tsdb.path={work_dir / 'data'}",
+        [binary, f"--config.file={config_path}", f"--storage.tsdb.path={data_dir}",
          f"--web.listen-address={LOOPBACK}:{port}", "--web.enable-lifecycle",
-         "--web.enable-admin-api"],
+         "--web.enable-admin-api", *flags, *extra_flags],
         work_dir / "prometheus.log", ready_http=f"{url}/-/ready", timeout=timeout,
     )
     process.start()
-    return Prometheus(process=process, url=url, config_path=config_path)
+    return Prometheus(process=process, url=url, config_path=config_path, data_dir=data_dir)
 
 
 # --------------------------------------------------------------------------- Alertmanager
@@ -415,18 +368,66 @@ class KafkaBroker(_Handle):
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def start_kafka_broker(work_dir: Path, timeout: float = 90.0) -> KafkaBroker:
-    """Start noida-db with only its Kafka and Elasticsearch-API front ends."""
-    binary = require_binary("noida-db", "install the extra aiinfra-shared[kafka]")
+def _start_noida(work_dir: Path, name: str, ports: Mapping[str, int], hint: str,
+                 timeout: float, ready_tcp: tuple[str, int] | None = None,
+                 ready_http: str | None = None) -> tuple[ServiceProcess, Path]:
+    """Start noida-db in the foreground with only the front ends in `ports` (service: port).
+
+    One launcher for every noida-db service, so the broker and the Elasticsearch API start
+    the same way. It prints a harmless GLIBC warning into its log.
+    """
+    binary = require_binary("noida-db", hint)
     data_dir = work_dir / "noida-data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    kafka_port, es_port = free_port(), free_port()
-    process = ServiceProcess(
-        "kafka-broker",
-        [binary, "start", "--data-dir", str(data_dir), "--only", "kafka,elasticsearch",
-         "--kafka-port", str(kafka_port), "--elasticsearch-port", str(es_port)],
-        work_dir / "kafka.log", ready_tcp=(LOOPBACK, kafka_port), timeout=timeout,
-    )
+    command = [binary, "start", "--data-dir", str(data_dir), "--only", ",".join(ports)]
+    for service, port in ports.items():
+        command += [f"--{service}-port", str(port)]
+    process = ServiceProcess(name, command, work_dir / f"{name}.log", ready_tcp=ready_tcp,
+                             ready_http=ready_http, timeout=timeout)
     process.start()
+    return process, data_dir
+
+
+def start_kafka_broker(work_dir: Path, timeout: float = 90.0) -> KafkaBroker:
+    """Start noida-db with only its Kafka and Elasticsearch-API front ends."""
+    kafka_port, es_port = free_port(), free_port()
+    process, data_dir = _start_noida(
+        work_dir, "kafka-broker", {"kafka": kafka_port, "elasticsearch": es_port},
+        "install the extra aiinfra-shared[kafka]", timeout, ready_tcp=(LOOPBACK, kafka_port))
     return KafkaBroker(process=process, bootstrap_servers=f"{LOOPBACK}:{kafka_port}",
                        data_dir=data_dir, elasticsearch_url=f"http://{LOOPBACK}:{es_port}")
+
+
+# --------------------------------------------------------------------------- Elasticsearch API
+
+
+@dataclass
+class ElasticsearchServer(_Handle):
+    """noida-db's Elasticsearch API (answers as 8.15.3) for the official 8.x client.
+
+    Works: index/get/delete, `_bulk` (and `helpers.bulk`), dynamic mappings with `.keyword`
+    sub-fields, `match`/`term`/`range`/`bool` queries, `terms`, `avg`/`max`, `date_histogram`
+    aggregations, `count`, refresh. Missing: the `percentiles` aggregation and ILM
+    (`/_ilm/...` answers 400), and it is more lenient than Elasticsearch (a terms aggregation
+    on a `text` field works here; a real cluster rejects it: aggregate on `field.keyword`).
+    """
+
+    url: str
+    data_dir: Path
+
+    def client(self, **kwargs: Any) -> Any:
+        """An `elasticsearch.Elasticsearch` client for this server (needs the client package)."""
+        from elasticsearch import Elasticsearch  # optional dependency, only when used
+
+        kwargs.setdefault("request_timeout", 30)
+        return Elasticsearch(self.url, **kwargs)
+
+
+def start_elasticsearch(work_dir: Path, timeout: float = 90.0) -> ElasticsearchServer:
+    """Start noida-db with only its Elasticsearch-API front end on a free loopback port."""
+    port = free_port()
+    url = f"http://{LOOPBACK}:{port}"
+    process, data_dir = _start_noida(
+        work_dir, "elasticsearch", {"elasticsearch": port},
+        "install the extra aiinfra-shared[elasticsearch]", timeout, ready_http=f"{url}/")
+    return ElasticsearchServer(process=process, url=url, data_dir=data_dir)

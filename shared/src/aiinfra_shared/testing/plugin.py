@@ -40,14 +40,12 @@ from aiinfra_shared.procs.services import (
     KafkaBroker,
     MotoServer,
     OciRegistry,
-    Postgres,
     Prometheus,
     Pushgateway,
     start_alertmanager,
     start_kafka_broker,
     start_moto_server,
     start_oci_registry,
-    start_postgres,
     start_prometheus,
     start_pushgateway,
 )
@@ -289,12 +287,6 @@ def _aiinfra_started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Star
 
 
 @pytest.fixture(scope="session")
-def postgres(_aiinfra_started: _Started) -> Postgres:
-    """A private PostgreSQL cluster for the session (`.dsn`, `.url(db, driver)`, `.psql()`)."""
-    return _aiinfra_started.start("postgres", lambda _dir: start_postgres())
-
-
-@pytest.fixture(scope="session")
 def moto_server(_aiinfra_started: _Started) -> MotoServer:
     """moto in server mode (`.endpoint_url`, `.env`, `.client('s3')`, `.reset()`)."""
     return _aiinfra_started.start("moto", start_moto_server)
@@ -302,11 +294,14 @@ def moto_server(_aiinfra_started: _Started) -> MotoServer:
 
 @pytest.fixture(scope="session")
 def prometheus_factory(_aiinfra_started: _Started) -> Callable[..., Prometheus]:
-    """Factory: `prometheus_factory(config, rule_files={name: yaml})` -> Prometheus."""
+    """Factory: `prometheus_factory(config, rule_files={name: yaml}, backfill=openmetrics,
+    retention="100y", extra_flags=[...])` -> Prometheus (options as in `start_prometheus`)."""
 
-    def start(config: Any, rule_files: dict[str, str] | None = None) -> Prometheus:
+    def start(config: Any, rule_files: dict[str, str] | None = None,
+              **options: Any) -> Prometheus:
         return _aiinfra_started.start(
-            "prometheus", lambda work_dir: start_prometheus(work_dir, config, rule_files)
+            "prometheus",
+            lambda work_dir: start_prometheus(work_dir, config, rule_files, **options),
         )
 
     return start
@@ -373,3 +368,7 @@ def wait_for() -> Callable[..., Any]:
         return value
 
     return poll
+
+
+from aiinfra_shared.testing.fixtures_infra import *  # noqa: E402, F403  (registers the fixtures)
+from aiinfra_shared.testing.fixtures_servers import *  # noqa: E402, F403  (registers the fixtures)
