@@ -1,27 +1,45 @@
 """Benchmarks for mlscaffold (`make bench`).
 
-1. Generation time per template (validate answers + render + atomic write), median of 5.
+1. Generation time per template (validate answers + render + atomic write): BENCH_RUNS timed
+   runs after one warm-up.
 2. The generated sklearn and pytorch services served by uvicorn on loopback: /predict latency
-   p50/p99 and throughput at concurrency 1 and 16 (async httpx load generator), and for
-   pytorch micro-batching on versus off.
+   p50/p99 and throughput at concurrency 1 and 16 (async httpx load generator). Each number
+   is the median (95% CI) over repeated load bursts of BENCH_REQUESTS_C1 / BENCH_REQUESTS_C16
+   requests (20 untimed warm-up requests before each burst).
+   - sklearn: BENCH_RUNS bursts per concurrency.
+   - pytorch: micro-batching on and off run side by side (two servers) and are compared
+     A-B-B-A (`compare_abba`, BENCH_ROUNDS rounds, 4 bursts a round): the ratio is
+     throughput(on) / throughput(off) per round, > 1 means micro-batching is faster.
 
-Writes benchmarks/results.json and the table between the BENCH markers in README.md.
+Statistics, results.json and the README table come from `aiinfra_shared.bench`.
+Knobs: BENCH_RUNS (default 7), BENCH_ROUNDS (default 5), BENCH_REQUESTS_C1 (default 100),
+BENCH_REQUESTS_C16 (default 400).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import platform
-import re
+import itertools
+import os
 import shutil
-import statistics
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
+from aiinfra_shared.bench import (
+    Stats,
+    compare_abba,
+    markdown_table,
+    measure,
+    results_document,
+    summarize,
+    update_readme,
+    write_results,
+)
 
 from mlscaffold.generator import create, plan_new
 from mlscaffold.serving import serve, sync_env, train_model
@@ -30,26 +48,31 @@ from mlscaffold.templates import load_templates
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = ROOT / ".bench"
-REQUESTS = {1: 300, 16: 1200}
-PAYLOADS = {"sklearn": {"features": [6.7, 3.1, 5.6, 2.4]},
-            "pytorch": {"inputs": [[0.25] * 16]}}
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+REQUESTS = {1: int(os.environ.get("BENCH_REQUESTS_C1", "100")),
+            16: int(os.environ.get("BENCH_REQUESTS_C16", "400"))}
+PAYLOADS: dict[str, dict[str, Any]] = {"sklearn": {"features": [6.7, 3.1, 5.6, 2.4]},
+                                       "pytorch": {"inputs": [[0.25] * 16]}}
+ON, OFF = "micro-batching on", "micro-batching off"
 
 
-def bench_generation() -> dict[str, float]:
+def bench_generation() -> dict[str, Stats]:
     results = {}
+    counter = itertools.count()
     for name, template in load_templates().items():
-        times = []
-        for i in range(5):
-            with tempfile.TemporaryDirectory() as tmp:
-                start = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            def generate(template: Any = template, tmp: str = tmp) -> None:
+                i = next(counter)
                 create(plan_new(template, {"project_name": f"b-{i}"}, Path(tmp) / f"b-{i}"))
-                times.append(time.perf_counter() - start)
-        results[name] = round(statistics.median(times) * 1000, 1)
+
+            results[name] = measure(generate, runs=RUNS, warmup=1)
     return results
 
 
-async def _load(base: str, payload: dict[str, Any], concurrency: int, total: int
-                ) -> dict[str, float]:
+async def _burst(base: str, payload: dict[str, Any], concurrency: int, total: int
+                 ) -> tuple[list[float], float]:
+    """One load burst: (sorted latencies, elapsed seconds without the warm-up)."""
     latencies: list[float] = []
     remaining = total
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -69,67 +92,131 @@ async def _load(base: str, payload: dict[str, Any], concurrency: int, total: int
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-    latencies.sort()
-    return {"requests": total, "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
-            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
-            "throughput_rps": round(total / elapsed, 1)}
+    return sorted(latencies), elapsed
 
 
-def bench_service(template: str, variants: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+class Load:
+    """Bursts against one server; keeps each burst's p50, p99 and throughput."""
+
+    def __init__(self, base: str, template: str, concurrency: int) -> None:
+        self.base, self.payload, self.concurrency = base, PAYLOADS[template], concurrency
+        self.total = REQUESTS[concurrency]
+        self.p50: list[float] = []
+        self.p99: list[float] = []
+        self.rps: list[float] = []
+
+    def __call__(self) -> float:
+        latencies, elapsed = asyncio.run(_burst(self.base, self.payload, self.concurrency,
+                                                self.total))
+        self.p50.append(latencies[len(latencies) // 2] * 1000)
+        self.p99.append(latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000)
+        self.rps.append(self.total / elapsed)
+        return elapsed
+
+    def summary(self) -> dict[str, Stats]:
+        return {"p50": summarize(self.p50, unit="ms"), "p99": summarize(self.p99, unit="ms"),
+                "throughput": summarize(self.rps, unit="req/s")}
+
+
+def prepare(template: str) -> tuple[Path, Path]:
     project_dir = WORK / template
     create(plan_new(load_templates()[template], {"project_name": f"bench-{template}"},
                     project_dir))
     sync_env(project_dir)
-    model = train_model(project_dir, template)
-    rows = []
-    for variant, env in variants.items():
-        with serve(project_dir, f"bench_{template}",
-                   env={"APP_MODEL_PATH": str(model), "APP_LOG_LEVEL": "WARNING", **env}) as base:
-            for concurrency, total in REQUESTS.items():
-                stats = asyncio.run(_load(base, PAYLOADS[template], concurrency, total))
-                rows.append({"service": template, "variant": variant,
-                             "concurrency": concurrency, **stats})
-                print(rows[-1], flush=True)
-    return rows
+    return project_dir, train_model(project_dir, template)
 
 
-def write_readme(results: dict[str, Any]) -> None:
-    lines = ["| measurement | value |", "|---|---|"]
-    for name, ms in results["generation_ms"].items():
-        lines.append(f"| generate `{name}` (median of 5) | {ms} ms |")
-    lines += ["", "| service | variant | concurrency | p50 ms | p99 ms | throughput req/s |",
-              "|---|---|---|---|---|---|"]
-    for row in results["serving"]:
-        lines.append(f"| {row['service']} | {row['variant']} | {row['concurrency']} | "
-                     f"{row['p50_ms']} | {row['p99_ms']} | {row['throughput_rps']} |")
-    lines.append(f"\nMeasured {results['measured_at']} on {results['machine']}.")
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    block = "<!-- BENCH:START -->\n" + "\n".join(lines) + "\n<!-- BENCH:END -->"
-    text = re.sub(r"<!-- BENCH:START -->.*<!-- BENCH:END -->", lambda _m: block, text,
-                  flags=re.S)
-    readme.write_text(text)
+def serve_variant(stack: ExitStack, project: tuple[Path, Path], template: str, name: str,
+                  env: dict[str, str]) -> str:
+    project_dir, model = project
+    slug = name.replace(" ", "-")
+    return stack.enter_context(serve(
+        project_dir, f"bench_{template}", log_path=project_dir / f"uvicorn-{slug}.log",
+        env={"APP_MODEL_PATH": str(model), "APP_LOG_LEVEL": "WARNING", **env}))
+
+
+def bench_sklearn() -> dict[int, dict[str, Stats]]:
+    results = {}
+    with ExitStack() as stack:
+        base = serve_variant(stack, prepare("sklearn"), "sklearn", "default", {})
+        for concurrency in REQUESTS:
+            load = Load(base, "sklearn", concurrency)
+            for _ in range(RUNS):
+                load()
+            results[concurrency] = load.summary()
+            print("sklearn", concurrency, {k: v.format() for k, v in results[concurrency].items()},
+                  flush=True)
+    return results
+
+
+def bench_pytorch() -> dict[int, dict[str, Any]]:
+    results: dict[int, dict[str, Any]] = {}
+    project = prepare("pytorch")
+    with ExitStack() as stack:
+        bases = {ON: serve_variant(stack, project, "pytorch", ON, {"APP_MICRO_BATCHING": "true"}),
+                 OFF: serve_variant(stack, project, "pytorch", OFF,
+                                    {"APP_MICRO_BATCHING": "false"})}
+        for concurrency in REQUESTS:
+            loads = {v: Load(bases[v], "pytorch", concurrency) for v in (ON, OFF)}
+            off: Callable[[], float] = loads[OFF]
+            on: Callable[[], float] = loads[ON]
+            comparison = compare_abba(off, on, rounds=ROUNDS)
+            results[concurrency] = {v: loads[v].summary() for v in (ON, OFF)}
+            results[concurrency]["speedup"] = comparison.speedup
+            print("pytorch", concurrency, "on/off throughput",
+                  comparison.speedup.format(".2f"), flush=True)
+    return results
+
+
+def _entry(stats: dict[str, Stats]) -> dict[str, Any]:
+    return {key: value.as_dict(2) for key, value in stats.items()}
 
 
 def main() -> None:
+    began = time.perf_counter()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir()
     try:
-        results: dict[str, Any] = {
-            "measured_at": time.strftime("%Y-%m-%d %H:%M"),
-            "machine": f"{platform.machine()}, {platform.python_version()}, "
-                       "2 shared CPU cores, no GPU (client and server on the same host)",
-            "generation_ms": bench_generation(),
-        }
-        print("generation (ms):", results["generation_ms"], flush=True)
-        results["serving"] = (
-            bench_service("sklearn", {"default": {}})
-            + bench_service("pytorch", {"micro-batching on": {"APP_MICRO_BATCHING": "true"},
-                                        "micro-batching off": {"APP_MICRO_BATCHING": "false"}}))
+        generation = bench_generation()
+        print("generation:", {k: v.format() for k, v in generation.items()}, flush=True)
+        sklearn = bench_sklearn()
+        pytorch = bench_pytorch()
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
-    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    write_readme(results)
+
+    benchmarks: dict[str, Any] = {
+        f"generate_{name}": stats.as_dict(4) for name, stats in generation.items()}
+    rows: list[list[object]] = [[f"generate `{name}`", stats.format(), "-", "-"]
+                                for name, stats in generation.items()]
+    serving_rows: list[list[object]] = []
+    for concurrency, stats in sklearn.items():
+        benchmarks[f"serve_sklearn_c{concurrency}"] = {
+            "requests_per_burst": REQUESTS[concurrency], **_entry(stats)}
+        serving_rows.append(["sklearn", "default", concurrency, stats["p50"].format(),
+                             stats["p99"].format(), stats["throughput"].format()])
+    for concurrency, by_variant in pytorch.items():
+        for variant in (ON, OFF):
+            stats = by_variant[variant]
+            key = "on" if variant == ON else "off"
+            benchmarks[f"serve_pytorch_batching_{key}_c{concurrency}"] = {
+                "requests_per_burst": REQUESTS[concurrency], **_entry(stats)}
+            serving_rows.append(["pytorch", variant, concurrency, stats["p50"].format(),
+                                 stats["p99"].format(), stats["throughput"].format()])
+        speedup: Stats = by_variant["speedup"]
+        benchmarks[f"pytorch_batching_on_vs_off_c{concurrency}"] = {
+            **speedup.as_dict(3), "ratio": "throughput(on) / throughput(off)",
+            "method": f"A-B-B-A, {ROUNDS} rounds"}
+        rows.append([f"pytorch throughput, micro-batching on / off, concurrency {concurrency} "
+                     "(A-B-B-A)", speedup.format(".2f"), "-", "-"])
+    notes = ("Client and server share the same loaded CPU cores, no GPU. Serving numbers are "
+             "the median over load bursts (see requests_per_burst). Wall time of the run: "
+             f"{time.perf_counter() - began:.0f} s.")
+    write_results(HERE / "results.json", results_document("101-06", benchmarks, notes))
+    table = (markdown_table(["benchmark", "result", "goal", "met"], rows) + "\n\n"
+             + markdown_table(["service", "variant", "concurrency", "p50 latency",
+                               "p99 latency", "throughput"], serving_rows))
+    update_readme(ROOT / "README.md", table)
+    print(table)
     print(f"wrote {HERE / 'results.json'}")
 
 

@@ -1,21 +1,33 @@
 """Benchmarks for regman: write benchmarks/results.json and the README table.
 
 1. Replication throughput (MB/s) for N images sharing base layers, between two real
-   distribution registries on loopback.
-2. Bytes moved when replicating again (goal: 0).
-3. Retention planning time over 5,000 tags (pure planner, synthetic inventory).
+   distribution registries on loopback. Each of BENCH_RUNS rounds replicates into a fresh,
+   empty destination registry (starting it is not timed).
+2. Bytes moved when replicating again into the same destination (goal: 0), every round.
+3. Retention planning time over 5,000 tags (pure planner, synthetic inventory),
+   BENCH_PLAN_RUNS timed runs after one warm-up.
+
+Statistics (median, 95% CI), results.json and the README table come from
+`aiinfra_shared.bench`. Knobs: BENCH_RUNS (default 9), BENCH_PLAN_RUNS (default 25).
 """
 
 from __future__ import annotations
 
-import platform
-import sys
+import os
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from aiinfra_shared.io import atomic_write_json, atomic_write_text
+from aiinfra_shared.bench import (
+    markdown_table,
+    measure,
+    results_document,
+    summarize,
+    update_readme,
+    write_results,
+)
 from aiinfra_shared.procs.services import start_oci_registry
 
 from regman.adapters.registry import RegistryClient
@@ -26,15 +38,17 @@ from regman.retention import RetentionPolicy, RetentionRule, plan
 
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
+RUNS = int(os.environ.get("BENCH_RUNS", "9"))
+PLAN_RUNS = int(os.environ.get("BENCH_PLAN_RUNS", "25"))
 IMAGES, BASE_MB, APP_KB = 8, 4, 512
+TAGS = 5000
 
 
-def bench_replication() -> dict[str, float]:
+def bench_replication() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="regman-bench-") as work:
         src_reg = start_oci_registry(Path(work) / "src")
-        dst_reg = start_oci_registry(Path(work) / "dst")
         try:
-            src, dst = RegistryClient(src_reg.url), RegistryClient(dst_reg.url)
+            src = RegistryClient(src_reg.url)
             base = random_layer(BASE_MB * 1024 * 1024, "bench-base")
             logical = 0
             for i in range(IMAGES):
@@ -44,34 +58,41 @@ def bench_replication() -> dict[str, float]:
                 push_image(src, "bench/app", f"v{i}", image)
             rule = ReplicationRule(name="bench", source="s", destination="d",
                                    repositories="bench/*")
-            start = time.perf_counter()
-            first = run_rule(src, dst, rule)
-            elapsed = time.perf_counter() - start
-            start = time.perf_counter()
-            second = run_rule(src, dst, rule)
-            again = time.perf_counter() - start
-            assert not first.failures and not second.failures
+            firsts, agains, uploaded, again_bytes = [], [], [], []
+            for round_no in range(RUNS):
+                dst_reg = start_oci_registry(Path(work) / f"dst{round_no}")
+                try:
+                    dst = RegistryClient(dst_reg.url)
+                    start = time.perf_counter()
+                    first = run_rule(src, dst, rule)
+                    firsts.append(time.perf_counter() - start)
+                    start = time.perf_counter()
+                    second = run_rule(src, dst, rule)
+                    agains.append(time.perf_counter() - start)
+                    assert not first.failures and not second.failures
+                    uploaded.append(first.bytes_uploaded)
+                    again_bytes.append(second.bytes_uploaded)
+                    dst.close()
+                finally:
+                    dst_reg.stop()
             src.close()
-            dst.close()
         finally:
             src_reg.stop()
-            dst_reg.stop()
     return {
-        "images": IMAGES, "logical_mb": round(logical / 1e6, 2),
-        "uploaded_mb": round(first.bytes_uploaded / 1e6, 2),
-        "seconds": round(elapsed, 3),
-        "throughput_uploaded_mb_s": round(first.bytes_uploaded / 1e6 / elapsed, 1),
-        "throughput_logical_mb_s": round(logical / 1e6 / elapsed, 1),
-        "rereplication_bytes": second.bytes_uploaded,
-        "rereplication_seconds": round(again, 3),
+        "logical_bytes": logical, "uploaded_bytes": uploaded, "rereplication_bytes": again_bytes,
+        "seconds": summarize(firsts),
+        "uploaded_mb_s": summarize([b / 1e6 / t for b, t in zip(uploaded, firsts, strict=True)],
+                                   unit="MB/s"),
+        "logical_mb_s": summarize([logical / 1e6 / t for t in firsts], unit="MB/s"),
+        "rereplication_seconds": summarize(agains),
     }
 
 
-def bench_retention_plan(tags: int = 5000) -> dict[str, float]:
+def bench_retention_plan() -> tuple[Any, int]:
     now = datetime.now(UTC)
     inventories = []
     per_repo = 500
-    for r in range(tags // per_repo):
+    for r in range(TAGS // per_repo):
         repo = RepositoryInventory(f"apps/svc{r}")
         for i in range(per_repo):
             digest = f"sha256:{r:032x}{i:032x}"
@@ -84,36 +105,47 @@ def bench_retention_plan(tags: int = 5000) -> dict[str, float]:
         inventories.append(repo)
     policy = RetentionPolicy(grace_period_hours=24, rules=[RetentionRule(
         repositories="apps/*", keep_last=20, keep_tags=[r"v\d*0"], protect=["prod-*"])])
-    start = time.perf_counter()
-    result = plan(inventories, policy, now)
-    elapsed = time.perf_counter() - start
-    return {"tags": tags, "seconds": round(elapsed, 3), "deletions": len(result.deletions)}
+    deletions = len(plan(inventories, policy, now).deletions)
+    return (measure(lambda: plan(inventories, policy, now), runs=PLAN_RUNS, warmup=1),
+            deletions)
 
 
 def main() -> None:
-    replication = bench_replication()
-    retention = bench_retention_plan()
-    results = {"machine": f"{platform.machine()} {platform.system()}, Python "
-                          f"{sys.version.split()[0]}, loopback registries",
-               "replication": replication, "retention_plan": retention}
-    atomic_write_json(HERE / "results.json", results)
-    table = "\n".join([
-        "| benchmark | result |", "|---|---|",
-        f"| replication, {replication['images']} images sharing a {BASE_MB} MB base "
-        f"({replication['logical_mb']} MB logical, {replication['uploaded_mb']} MB uploaded) "
-        f"| {replication['seconds']} s: {replication['throughput_uploaded_mb_s']} MB/s uploaded,"
-        f" {replication['throughput_logical_mb_s']} MB/s logical |",
-        f"| re-replication, same rule | {replication['rereplication_bytes']} bytes moved in "
-        f"{replication['rereplication_seconds']} s |",
-        f"| retention plan over {retention['tags']} tags | {retention['seconds']} s "
-        f"({retention['deletions']} deletions planned) |",
-    ])
-    text = README.read_text()
-    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        _, tail = rest.split(end, 1)
-        atomic_write_text(README, f"{head}{begin}\n{table}\n{end}{tail}")
+    began = time.perf_counter()
+    rep = bench_replication()
+    retention, deletions = bench_retention_plan()
+    logical_mb = rep["logical_bytes"] / 1e6
+    uploaded_mb = max(rep["uploaded_bytes"]) / 1e6
+    moved_again = max(rep["rereplication_bytes"])
+    benchmarks = {
+        "replication": {
+            "images": IMAGES, "base_mb": BASE_MB, "logical_mb": round(logical_mb, 2),
+            "uploaded_mb": round(uploaded_mb, 2), "seconds": rep["seconds"].as_dict(3),
+            "throughput_uploaded": rep["uploaded_mb_s"].as_dict(2),
+            "throughput_logical": rep["logical_mb_s"].as_dict(2)},
+        "rereplication": {
+            "bytes_moved_per_round": rep["rereplication_bytes"], "goal_bytes": 0,
+            "met": moved_again == 0, "seconds": rep["rereplication_seconds"].as_dict(3)},
+        "retention_plan": {"tags": TAGS, "deletions": deletions,
+                           "seconds": retention.as_dict(4)},
+    }
+    notes = (f"{RUNS} replication rounds; each replicates into a fresh loopback destination "
+             f"registry. {PLAN_RUNS} retention-plan runs. Wall time of the run: "
+             f"{time.perf_counter() - began:.0f} s.")
+    write_results(HERE / "results.json", results_document("103-06", benchmarks, notes))
+    rows = [
+        [f"replication, {IMAGES} images sharing a {BASE_MB} MB base ({logical_mb:.2f} MB "
+         f"logical, {uploaded_mb:.2f} MB uploaded): time", rep["seconds"].format(), "-", "-"],
+        ["replication throughput, uploaded bytes", rep["uploaded_mb_s"].format(), "-", "-"],
+        ["replication throughput, logical bytes", rep["logical_mb_s"].format(), "-", "-"],
+        ["re-replication, same rule: bytes moved (max over rounds)", f"{moved_again} bytes",
+         "0 bytes", "yes" if moved_again == 0 else "**no**"],
+        ["re-replication, same rule: time", rep["rereplication_seconds"].format(), "-", "-"],
+        [f"retention plan over {TAGS} tags ({deletions} deletions planned)",
+         retention.format(), "-", "-"],
+    ]
+    table = markdown_table(["benchmark", "result", "goal", "met"], rows)
+    update_readme(README, table)
     print(table)
 
 
