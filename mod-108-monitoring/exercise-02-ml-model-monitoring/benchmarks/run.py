@@ -1,24 +1,42 @@
-"""Benchmarks for modelmon; writes benchmarks/results.json and prints a Markdown table.
+"""Benchmarks for modelmon; writes benchmarks/results.json and the README's benchmark table.
 
-1. instrumentation overhead per request: the metric calls alone, and the ASGI middleware
-   (same tiny app called in-process with and without it, so HTTP and the network are excluded)
-2. exporter window computation: 100k predictions x 20 features, half labelled
-3. series count under a cardinality attack: 100k distinct model/class/feature values
+1. instrumentation overhead per request: the metric calls alone (request + prediction + five
+   feature summaries; BENCH_RUNS batches of BENCH_CALLS calls after one warm-up batch, median
+   of the per-batch means), and the ASGI middleware (the same tiny app called in-process with
+   and without it, so HTTP and the network are excluded; A-B-B-A over BENCH_RUNS rounds of
+   BENCH_REQUESTS requests per app, fresh app and registry each time)
+2. exporter window computation: BENCH_PREDICTIONS predictions x 20 features, half labelled;
+   ingest timed per 10,000-prediction chunk, `compute` timed BENCH_WINDOW_RUNS times after one
+   warm-up
+3. series count under a cardinality attack: BENCH_PREDICTIONS distinct model/class/feature
+   values (deterministic counts, not timed)
+
+Statistics, results.json and the README table come from `aiinfra_shared.bench`.
+Knobs: BENCH_RUNS (11), BENCH_CALLS (5000), BENCH_REQUESTS (5000), BENCH_PREDICTIONS (100000),
+BENCH_WINDOW_RUNS (9).
 """
 
 from __future__ import annotations
 
 import asyncio
-import platform
-import statistics
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from aiinfra_shared.bench import (
+    Stats,
+    compare_abba,
+    markdown_table,
+    measure,
+    results_document,
+    summarize,
+    update_readme,
+    write_results,
+)
 from aiinfra_shared.cli import progress_bar
-from aiinfra_shared.io import atomic_write_json
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,17 +48,38 @@ from modelmon.predlog import LabelRecord, PredictionRecord
 from modelmon.reference import parse_reference
 from modelmon.window import ModelWindows
 
-OUT = Path(__file__).with_name("results.json")
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "results.json"
+README = HERE.parent / "README.md"
+
+RUNS = int(os.environ.get("BENCH_RUNS", "11"))
+CALLS = int(os.environ.get("BENCH_CALLS", "5000"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "5000"))
+PREDICTIONS = int(os.environ.get("BENCH_PREDICTIONS", "100000"))
+WINDOW_RUNS = int(os.environ.get("BENCH_WINDOW_RUNS", "9"))
+FEATURES = 20
+CHUNK = 10_000
+CALLS_GOAL_US = 50.0
+MIDDLEWARE_GOAL_US = 50.0
+WINDOW_GOAL_S = 1.0
+GUARD_MAX_VALUES = 20
 
 
-def bench_metric_calls(n: int = 20_000) -> float:
+def per_call_us(stats: Stats, n: int) -> Stats:
+    """Batch times in seconds -> microseconds per call."""
+    return summarize([s / n * 1e6 for s in stats.samples], unit="us")
+
+
+def bench_metric_calls() -> Stats:
     metrics = ModelMetrics(guard=CardinalityGuard({"model": {"churn"}}))
     features = {f"f{i}": 0.1 * i for i in range(5)}
-    started = time.perf_counter()
-    for _ in range(n):
-        metrics.observe_request("churn", "v1", "/models/{model}/predict", 0.004, "success")
-        metrics.observe_prediction("churn", "v1", 1, 0.87, features)
-    return (time.perf_counter() - started) / n * 1e6
+
+    def batch() -> None:
+        for _ in range(CALLS):
+            metrics.observe_request("churn", "v1", "/models/{model}/predict", 0.004, "success")
+            metrics.observe_prediction("churn", "v1", 1, 0.87, features)
+
+    return per_call_us(measure(batch, runs=RUNS, warmup=1), CALLS)
 
 
 def _asgi_app(with_middleware: bool) -> Any:
@@ -55,6 +94,7 @@ def _asgi_app(with_middleware: bool) -> Any:
 
 
 async def _drive(app: Any, n: int) -> float:
+    """Seconds for `n` in-process requests after 200 untimed ones."""
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
              "method": "POST", "scheme": "http", "path": "/models/churn/predict",
              "raw_path": b"/models/churn/predict", "query_string": b"", "root_path": "",
@@ -71,90 +111,129 @@ async def _drive(app: Any, n: int) -> float:
     started = time.perf_counter()
     for _ in range(n):
         await app(dict(scope), receive, send)
-    return (time.perf_counter() - started) / n * 1e6
+    return time.perf_counter() - started
 
 
-def bench_middleware(n: int = 5_000, repeats: int = 5) -> dict[str, float]:
-    plain, instrumented = [], []
-    for _ in range(repeats):
-        plain.append(asyncio.run(_drive(_asgi_app(False), n)))
-        instrumented.append(asyncio.run(_drive(_asgi_app(True), n)))
-    p, i = statistics.median(plain), statistics.median(instrumented)
-    return {"plain_us": p, "instrumented_us": i, "overhead_us": i - p}
+def bench_middleware() -> dict[str, Stats]:
+    """A = instrumented, B = plain, interleaved A-B-B-A; overhead = per-round difference."""
+    abba = compare_abba(lambda: asyncio.run(_drive(_asgi_app(True), REQUESTS)),
+                        lambda: asyncio.run(_drive(_asgi_app(False), REQUESTS)), rounds=RUNS)
+    instrumented = per_call_us(abba.a, REQUESTS)
+    plain = per_call_us(abba.b, REQUESTS)
+    a, b = instrumented.samples, plain.samples
+    overhead = summarize([(a[i] + a[i + 1]) / 2 - (b[i] + b[i + 1]) / 2
+                          for i in range(0, len(a), 2)], unit="us")
+    return {"plain": plain, "instrumented": instrumented, "overhead": overhead,
+            "slowdown": abba.speedup}
 
 
-def bench_window(n: int = 100_000, n_features: int = 20, repeats: int = 3) -> dict[str, float]:
+def bench_window() -> dict[str, Any]:
     rng = np.random.default_rng(0)
-    names = [f"f{i}" for i in range(n_features)]
+    names = [f"f{i}" for i in range(FEATURES)]
     reference = parse_reference({
         "model": "m", "features": {name: {"sample": rng.standard_normal(2000).tolist(),
                                           "low": -6, "high": 6} for name in names},
         "prediction_sample": rng.random(2000).tolist(), "baseline": {"accuracy": 0.9}})
-    windows = ModelWindows({"m": reference}, window_seconds=1e9, max_size=n, min_samples=50,
-                           min_labels=20)
-    rows = rng.standard_normal((n, n_features)) + 0.3
-    scores = rng.random(n)
-    started = time.perf_counter()
-    with progress_bar("ingesting predictions", total=n) as advance:
-        for i in range(n):
-            windows.add_prediction(PredictionRecord(
-                f"p{i}", 1.0, "m", "v1", dict(zip(names, rows[i].tolist(), strict=True)),
-                float(scores[i] > 0.5), float(scores[i])))
-            if i % 2 == 0:
-                windows.add_label(LabelRecord(f"p{i}", 2.0, float(rng.random() > 0.5)))
-            if i % 10_000 == 0:
-                advance(10_000)
-    ingest = time.perf_counter() - started
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        [result] = windows.compute(now=3.0)
-        timings.append(time.perf_counter() - started)
-    assert result.predictions == n and result.labelled == n // 2
-    return {"predictions": n, "features": n_features, "compute_seconds": min(timings),
-            "compute_seconds_median": statistics.median(timings),
-            "ingest_us_per_prediction": ingest / n * 1e6}
+    windows = ModelWindows({"m": reference}, window_seconds=1e9, max_size=PREDICTIONS,
+                           min_samples=50, min_labels=20)
+    rows = rng.standard_normal((PREDICTIONS, FEATURES)) + 0.3
+    scores = rng.random(PREDICTIONS)
+    chunk_us = []
+    with progress_bar("ingesting predictions", total=PREDICTIONS) as advance:
+        for start in range(0, PREDICTIONS, CHUNK):
+            stop = min(start + CHUNK, PREDICTIONS)
+            began = time.perf_counter()
+            for i in range(start, stop):
+                windows.add_prediction(PredictionRecord(
+                    f"p{i}", 1.0, "m", "v1", dict(zip(names, rows[i].tolist(), strict=True)),
+                    float(scores[i] > 0.5), float(scores[i])))
+                if i % 2 == 0:
+                    windows.add_label(LabelRecord(f"p{i}", 2.0, float(rng.random() > 0.5)))
+            chunk_us.append((time.perf_counter() - began) / (stop - start) * 1e6)
+            advance(stop - start)
+    [result] = windows.compute(now=3.0)
+    assert result.predictions == PREDICTIONS and result.labelled == (PREDICTIONS + 1) // 2
+    compute = measure(lambda: windows.compute(now=3.0), runs=WINDOW_RUNS, warmup=1)
+    return {"compute": compute, "ingest": summarize(chunk_us, unit="us")}
 
 
 def _series(registry: CollectorRegistry) -> int:
     return sum(len(metric.samples) for metric in registry.collect())
 
 
-def bench_cardinality(n: int = 100_000, max_values: int = 20) -> dict[str, int]:
-    metrics = ModelMetrics(guard=CardinalityGuard(max_values=max_values))
+def bench_cardinality() -> dict[str, int]:
+    metrics = ModelMetrics(guard=CardinalityGuard(max_values=GUARD_MAX_VALUES))
     metrics.observe_request("churn", "v1", "/p", 0.01, "success")
     metrics.observe_prediction("churn", "v1", 1, 0.9, {"f0": 1.0})
     before = _series(metrics.registry)
     after_1k = 0
-    for i in range(n):
+    for i in range(PREDICTIONS):
         metrics.observe_request(f"attack-{i}", f"v{i}", f"/r{i}", 0.01, "client_error")
         metrics.observe_prediction(f"attack-{i}", "v1", f"c{i}", 0.9, {f"x{i}": 1.0})
         if i == 999:
             after_1k = _series(metrics.registry)
-    return {"distinct_values_sent": n, "max_values_per_label": max_values,
+    return {"distinct_values_sent": PREDICTIONS, "max_values_per_label": GUARD_MAX_VALUES,
             "series_before": before, "series_after_1k": after_1k,
             "series_after": _series(metrics.registry)}
 
 
+def yes_no(met: bool) -> str:
+    return "yes" if met else "**no**"
+
+
 def main() -> int:
-    results = {
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
-                    "processor": platform.machine()},
-        "metric_calls_us_per_request": bench_metric_calls(),
-        "middleware": bench_middleware(),
-        "window": bench_window(),
-        "cardinality": bench_cardinality(),
+    began = time.perf_counter()
+    calls = bench_metric_calls()
+    middleware = bench_middleware()
+    window = bench_window()
+    card = bench_cardinality()
+    compute, ingest, overhead = window["compute"], window["ingest"], middleware["overhead"]
+    calls_met = calls.median <= CALLS_GOAL_US
+    overhead_met = overhead.median <= MIDDLEWARE_GOAL_US
+    window_met = compute.median <= WINDOW_GOAL_S
+    bounded = card["series_after"] == card["series_after_1k"]
+    benchmarks: dict[str, Any] = {
+        "metric_calls_per_request": {
+            **calls.as_dict(3), "goal": f"<= {CALLS_GOAL_US:g} us", "met": calls_met,
+            "method": f"{RUNS} batches of {CALLS} request+prediction calls, mean per call"},
+        "middleware_overhead_per_request": {
+            **overhead.as_dict(3), "goal": f"<= {MIDDLEWARE_GOAL_US:g} us",
+            "met": overhead_met,
+            "method": f"A-B-B-A, {RUNS} rounds of {REQUESTS} in-process requests per app, "
+                      "per-round mean(instrumented) - mean(plain)"},
+        "middleware_plain_per_request": middleware["plain"].as_dict(3),
+        "middleware_instrumented_per_request": middleware["instrumented"].as_dict(3),
+        "middleware_slowdown": middleware["slowdown"].as_dict(3),
+        "window_compute": {
+            **compute.as_dict(4), "goal": f"<= {WINDOW_GOAL_S:g} s", "met": window_met,
+            "predictions": PREDICTIONS, "features": FEATURES},
+        "ingest_per_prediction": {**ingest.as_dict(3),
+                                  "method": f"per {CHUNK:,}-prediction chunk"},
+        "cardinality_attack": {**card, "goal": "bounded", "met": bounded},
     }
-    atomic_write_json(OUT, results)
-    w, m, c = results["window"], results["middleware"], results["cardinality"]
-    print(f"""| benchmark | goal | measured |
-|---|---|---|
-| metric calls per request (request + prediction + 5 features) | <= 50 us | {results['metric_calls_us_per_request']:.1f} us |
-| ASGI middleware overhead per request | <= 50 us | {m['overhead_us']:.1f} us ({m['plain_us']:.1f} -> {m['instrumented_us']:.1f} us) |
-| window computation, {w['predictions']:,} predictions x {w['features']} features | <= 1 s | {w['compute_seconds']:.3f} s (median {w['compute_seconds_median']:.3f} s) |
-| ingest per prediction (parse excluded) | - | {w['ingest_us_per_prediction']:.1f} us |
-| series under a cardinality attack (new model/version/route/class/feature every call) | bounded | {c['series_before']} before, {c['series_after_1k']} after 1,000 calls, {c['series_after']} after {c['distinct_values_sent']:,} |""")  # noqa: E501
-    print(f"wrote {OUT}")
+    elapsed = time.perf_counter() - began
+    notes = (f"In-process measurements on a shared machine (see machine.load_avg_1m). "
+             f"Wall time of the run: {elapsed:.0f} s.")
+    write_results(OUT, results_document("108-02", benchmarks, notes))
+    rows = [
+        ["metric calls per request (request + prediction + 5 features)", calls.format(),
+         f"<= {CALLS_GOAL_US:g} us", yes_no(calls_met)],
+        ["ASGI middleware overhead per request (A-B-B-A)", overhead.format(),
+         f"<= {MIDDLEWARE_GOAL_US:g} us", yes_no(overhead_met)],
+        ["... plain app per request", middleware["plain"].format(), "-", "-"],
+        ["... instrumented app per request", middleware["instrumented"].format(), "-", "-"],
+        [f"window computation, {PREDICTIONS:,} predictions x {FEATURES} features",
+         compute.format(), f"<= {WINDOW_GOAL_S:g} s", yes_no(window_met)],
+        ["ingest per prediction (JSON parse excluded)", ingest.format(), "-", "-"],
+        ["series under a cardinality attack (new model/version/route/class/feature every "
+         f"call, guard {GUARD_MAX_VALUES} values/label)",
+         f"{card['series_before']} before, {card['series_after_1k']} after 1,000 calls, "
+         f"{card['series_after']} after {PREDICTIONS:,}", "bounded", yes_no(bounded)],
+    ]
+    update_readme(README, markdown_table(["benchmark", "result", "goal", "met"], rows))
+    for row in rows:
+        print(f"{row[0]}: {row[1]} (goal {row[2]}, met: {row[3]})")
+    print(f"wrote {OUT} in {elapsed:.0f} s")
     return 0
 
 
