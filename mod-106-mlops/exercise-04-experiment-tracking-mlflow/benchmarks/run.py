@@ -88,7 +88,8 @@ def bench_promotion(tracker: Any, experiment: str, state_dir: Path) -> dict[str,
     from mltrack import promotion, training
     from mltrack.config import Settings
 
-    first, versus = [], []
+    first: list[float] = []
+    versus: list[float] = []
     for _ in range(PROMOTION_RUNS):
         name = f"bench-{uuid.uuid4().hex[:6]}"
         settings = Settings(tracking_uri=tracker.uri, experiment=experiment, model_name=name,
