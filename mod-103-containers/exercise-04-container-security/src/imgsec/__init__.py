@@ -1,0 +1,3 @@
+"""Container Security."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""One module per external system: image files on disk, skopeo, syft, hadolint, SQLite."""
