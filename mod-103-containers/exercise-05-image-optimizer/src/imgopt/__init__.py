@@ -1,0 +1,3 @@
+"""Image Optimizer."""
+
+__version__ = "0.1.0"
