@@ -1,0 +1,3 @@
+"""Disaster Recovery."""
+
+__version__ = "0.1.0"
