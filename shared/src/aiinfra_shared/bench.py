@@ -83,21 +83,26 @@ class Stats:
                 f"{self.ci_high:{fmt}}, n={self.n})")
 
 
-def _binomial_cdf(k: int, n: int) -> float:
-    """P(X <= k) for X ~ Binomial(n, 1/2)."""
-    return float(sum(math.comb(n, i) for i in range(k + 1))) / float(2**n)
-
-
 def median_ci(samples: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Distribution-free interval for the median: (low, high, coverage reached)."""
+    """Distribution-free interval for the median: (low, high, coverage reached).
+
+    The interval [x(k+1), x(n-k)] (1-based) covers the median with 1 - 2*P(X <= k) for
+    X ~ Binomial(n, 1/2). Counts stay exact integers (no float overflow for large n); the
+    cumulative count grows term by term, so the search is linear in n.
+    """
     ordered = sorted(samples)
     n = len(ordered)
     if n == 0:
         raise BenchError("no samples")
-    best: tuple[float, float, float] = (ordered[0], ordered[-1], 1 - 2 * _binomial_cdf(0, n))
-    # The interval [x(k+1), x(n-k)] (1-based) covers the median with 1 - 2*P(X <= k).
+    total = 1 << n
+    term = 1  # C(n, 0)
+    cumulative = term
+    best = (ordered[0], ordered[-1], 1 - 2 * cumulative / total)
     for k in range(0, (n - 1) // 2 + 1):
-        coverage = 1 - 2 * _binomial_cdf(k, n)
+        if k > 0:
+            term = term * (n - k + 1) // k
+            cumulative += term
+        coverage = 1 - 2 * cumulative / total
         if coverage < level:
             break
         best = (ordered[k], ordered[n - 1 - k], coverage)

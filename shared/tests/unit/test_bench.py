@@ -35,6 +35,12 @@ def test_median_ci_uses_order_statistics_with_honest_coverage() -> None:
     assert (low, high) == (6.0, 15.0) and coverage == pytest.approx(0.9586, abs=1e-4)
 
 
+def test_median_ci_handles_thousands_of_samples() -> None:
+    samples = [float(i % 97) for i in range(5000)]
+    low, high, coverage = median_ci(samples)
+    assert low <= sorted(samples)[2500] <= high and 0.95 <= coverage < 0.96
+
+
 def test_summarize_is_robust_to_one_slow_outlier() -> None:
     stats = summarize([1.0, 1.1, 0.9, 1.0, 1.05, 1.0, 0.95, 1.02, 30.0])
     assert stats.median == 1.0 and stats.n == 9
