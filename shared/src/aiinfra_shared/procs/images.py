@@ -146,7 +146,7 @@ class ImageBuilder:
 
     def __init__(self, work_dir: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.buildah = require_binary("buildah", BUILDAH_HINT)
-        self.work_dir = Path(work_dir)
+        self.work_dir = Path(work_dir).resolve()  # buildah fails silently on relative roots
         self.timeout = timeout
         self.root = self.work_dir / "storage"
         self.runroot = self.work_dir / "run"
