@@ -54,8 +54,10 @@ def bench_sample(work: Path) -> dict[str, Any]:
     after = fix(before, measure_context(app)).fixed
     first, second = compare(("before", before, app), ("after", after, app), work / "compare",
                             touch="app/main.sh")
-    return {"before": first.__dict__, "after": second.__dict__,
-            "ratios": ratios(first, second)}
+    # The OCI layout lives in a temporary folder: a path that would only name this machine.
+    sides = [{k: v for k, v in side.__dict__.items() if k != "oci_layout"}
+             for side in (first, second)]
+    return {"before": sides[0], "after": sides[1], "ratios": ratios(first, second)}
 
 
 def bench_analysis(work: Path) -> dict[str, Any]:
