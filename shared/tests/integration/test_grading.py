@@ -300,6 +300,31 @@ def test_starter_cli_builds_a_kit_without_solutions_or_hidden_tests(
     assert again.returncode == 2 and "already exists" in again.stderr
 
 
+def test_learner_files_are_blanked_and_listed(marked_repo: Path, tmp_path: Path) -> None:
+    exercise = marked_repo / EXERCISE
+    module = exercise / "terraform" / "modules" / "bucket"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text('resource "aws_s3_bucket" "this" {\n  bucket = var.name\n}\n')
+    (module / "variables.tf").write_text('variable "name" {\n  type = string\n}\n')
+    pyproject = exercise / "pyproject.toml"
+    text = pyproject.read_text()
+    assert "learner-files = []" in text  # the skeleton declares both lists
+    pyproject.write_text(text.replace("learner-files = []",
+                                      'learner-files = ["terraform/modules/*/main.tf"]'))
+    out = tmp_path / "kit"
+    result = _aiinfra(marked_repo, "starter", "--exercise", "101-01", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    kit_module = out / EXERCISE / "terraform" / "modules" / "bucket"
+    assert "aws_s3_bucket" not in (kit_module / "main.tf").read_text()
+    assert (kit_module / "main.tf").read_text().startswith("# Write this file")
+    assert "variable" in (kit_module / "variables.tf").read_text()  # the interface stays
+    assert "terraform/modules/bucket/main.tf" in (out / EXERCISE / "STARTER.md").read_text()
+    pyproject.write_text(pyproject.read_text().replace("*/main.tf", "*/absent.tf"))
+    missing = _aiinfra(marked_repo, "starter", "--exercise", "101-01", "--out",
+                       str(tmp_path / "kit2"))
+    assert missing.returncode == 2 and "matches no file" in missing.stderr
+
+
 def test_starter_with_malformed_markers_is_one_line_and_writes_nothing(
     marked_repo: Path, tmp_path: Path
 ) -> None:
