@@ -1,0 +1,3 @@
+"""Cloud ML infrastructure with Terraform."""
+
+__version__ = "0.1.0"
