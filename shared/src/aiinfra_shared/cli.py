@@ -21,6 +21,7 @@ from enum import IntEnum
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -30,6 +31,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from aiinfra_shared.config import ConfigError
 from aiinfra_shared.logging import configure_logging
@@ -155,6 +157,21 @@ def _store_meta(key: str) -> Any:
         return value
 
     return callback
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+                console: Console | None = None) -> None:
+    """A rich table of `rows` under `columns` (cells shown with str()), for human output.
+
+    Pass the command's own console to keep its width and wrapping; `--json` output should
+    use `echo_json` instead.
+    """
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*[str(cell) for cell in row])
+    (console or Console()).print(table)
 
 
 def echo_json(payload: Any) -> None:

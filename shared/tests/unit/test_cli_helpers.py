@@ -72,3 +72,17 @@ def test_usage_error_keeps_click_exit_code() -> None:
 
 def test_track_yields_every_item_without_tty() -> None:
     assert list(track([1, 2, 3], "counting")) == [1, 2, 3]
+
+
+def test_print_table_renders_every_cell_on_the_given_console() -> None:
+    import io
+
+    from rich.console import Console
+
+    from aiinfra_shared.cli import print_table
+
+    out = io.StringIO()
+    print_table("tags", ["repo", "size"], [["app", 1024], ["db", None]],
+                Console(file=out, width=80))
+    text = out.getvalue()
+    assert "tags" in text and "app" in text and "1024" in text and "None" in text

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json
+from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json, print_table
 from aiinfra_shared.io import atomic_write_text
 from rich.console import Console
-from rich.table import Table
 
 from imgsec import __version__
 from imgsec.config import Settings
@@ -49,12 +48,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*[str(cell) for cell in row])
-    console.print(table)
+    print_table(title, columns, rows, console)
 
 
 @click.group(cls=AppGroup, epilog="""\b

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json, progress_bar
+from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json, print_table, progress_bar
 from aiinfra_shared.io import atomic_write_bytes
 from rich.console import Console
-from rich.table import Table
 
 from regman import __version__
 from regman.clients import client_for
@@ -36,12 +35,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*[str(cell) for cell in row])
-    console.print(table)
+    print_table(title, columns, rows, console)
 
 
 @click.group(cls=AppGroup, epilog="""\b
