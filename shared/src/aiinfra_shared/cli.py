@@ -16,8 +16,9 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ContextDecorator, contextmanager
 from enum import IntEnum
+from types import TracebackType
 from typing import Any, TypeVar
 
 import click
@@ -63,6 +64,31 @@ class CLIError(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
+
+
+class expected_errors(ContextDecorator):  # noqa: N801 - used like a function
+    """Turn an exercise's own errors into a one-line `CLIError` with their exit code.
+
+    Use as a decorator on a command or as `with expected_errors(MyError): ...`. The exit code
+    is the exception's `exit_code` attribute when it has one, else `default_code`; a message
+    over several lines (a library's, say) is folded into one.
+    """
+
+    def __init__(self, *error_types: type[BaseException],
+                 default_code: int = ExitCode.FAILURE) -> None:
+        self.error_types = error_types
+        self.default_code = int(default_code)
+
+    def __enter__(self) -> expected_errors:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if exc is None or isinstance(exc, CLIError) or not isinstance(exc, self.error_types):
+            return
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        message = "; ".join(lines) or type(exc).__name__
+        raise CLIError(message, int(getattr(exc, "exit_code", self.default_code))) from exc
 
 
 class NotFoundError(CLIError):

@@ -86,3 +86,30 @@ def test_print_table_renders_every_cell_on_the_given_console() -> None:
                 Console(file=out, width=80))
     text = out.getvalue()
     assert "tags" in text and "app" in text and "1024" in text and "None" in text
+
+
+def test_expected_errors_become_one_line_with_their_exit_code() -> None:
+    from click.testing import CliRunner
+
+    from aiinfra_shared.cli import AppCommand, expected_errors
+
+    class StoreError(RuntimeError):
+        exit_code = 6
+
+    @click.command(cls=AppCommand)
+    @click.argument("what")
+    @expected_errors(StoreError, ValueError, default_code=2)
+    def run(what: str) -> None:
+        if what == "store":
+            raise StoreError("period 2026-11 is locked\nby another ingest")
+        if what == "value":
+            raise ValueError("bad date")
+        raise KeyError(what)  # not an expected error: stays an internal one
+
+    runner = CliRunner()
+    store = runner.invoke(run, ["store"])
+    assert store.exit_code == 6
+    assert store.output.strip() == "error: period 2026-11 is locked; by another ingest"
+    assert runner.invoke(run, ["value"]).exit_code == 2
+    other = runner.invoke(run, ["other"])
+    assert other.exit_code == ExitCode.INTERNAL and "unexpected KeyError" in other.output

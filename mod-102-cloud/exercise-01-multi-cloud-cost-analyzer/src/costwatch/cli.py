@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json
+from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json, expected_errors
 
 from costwatch import __version__
 from costwatch.analysis import Filters
@@ -31,10 +31,8 @@ class CostwatchGroup(AppGroup):
         return self._invoke_guarded(ctx, self._translated)
 
     def _translated(self, ctx: click.Context) -> Any:
-        try:
+        with expected_errors(CostwatchError):
             return click.Group.invoke(self, ctx)
-        except CostwatchError as exc:
-            raise CLIError(str(exc).replace("\n", "; "), exc.exit_code) from exc
 
 
 def settings_of(ctx: click.Context) -> Settings:

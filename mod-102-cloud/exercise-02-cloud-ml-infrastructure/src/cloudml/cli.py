@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json
+from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json, expected_errors
 
 from cloudml import __version__
 from cloudml.config import Settings
@@ -24,18 +23,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_DRIFT = 1
 
 
-def handled(fn: F) -> F:
-    """Expected errors become one line on stderr with the error class's exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CloudMLError as exc:
-            raise CLIError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                           exc.exit_code) from exc
-
-    return wrapper  # type: ignore[return-value]
+# Expected errors -> one line on stderr with the error class's exit code.
+handled = expected_errors(CloudMLError)
 
 
 def _platform(ctx: click.Context) -> Platform:

@@ -8,15 +8,14 @@ target outside what the archive covers), 5 unavailable (bucket, database, tool),
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json
+from aiinfra_shared.cli import expected_errors as shared_expected_errors
 from aiinfra_shared.io import atomic_write_text
 
 from drkit import __version__
@@ -40,20 +39,8 @@ from drkit.restore_plan import RestoreTarget
 from drkit.retention import plan_retention
 from drkit.scenarios import STEPS, parse_scenario
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def expected_errors(fn: F) -> F:
-    """DrkitError -> one line on stderr and its documented exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DrkitError as exc:
-            raise CLIError(str(exc).replace("\n", " "), exc.exit_code) from exc
-
-    return wrapper  # type: ignore[return-value]
+# DrkitError -> one line on stderr and its documented exit code.
+expected_errors = shared_expected_errors(DrkitError)
 
 
 def settings_of(ctx: click.Context) -> Settings:

@@ -7,15 +7,15 @@ Exit codes (README "Usage"): 0 ok / gate passed, 1 gate failed, 2 usage, 3 inval
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json, print_table
+from aiinfra_shared.cli import expected_errors as shared_expected_errors
 from aiinfra_shared.io import atomic_write_text
 from rich.console import Console
 
@@ -24,22 +24,11 @@ from imgsec.config import Settings
 from imgsec.errors import ImgsecError
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-F = TypeVar("F", bound=Callable[..., Any])
 
 
-def expected_errors(fn: F) -> F:
-    """Turn core errors into one line and their documented exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ImgsecError as exc:  # one line even when a library's message has several
-            raise CLIError(" ".join(str(exc).split()), exc.exit_code) from exc
-        except ValueError as exc:  # e.g. a malformed registry reference
-            raise CLIError(" ".join(str(exc).split()), ExitCode.USAGE) from exc
-
-    return wrapper  # type: ignore[return-value]
+# Core errors -> one line and their exit code; a ValueError (e.g. a malformed registry
+# reference) is a usage error.
+expected_errors = shared_expected_errors(ImgsecError, ValueError, default_code=ExitCode.USAGE)
 
 
 def _settings(ctx: click.Context) -> Settings:

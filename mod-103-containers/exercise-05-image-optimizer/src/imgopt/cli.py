@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
-from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json, print_table
+from aiinfra_shared.cli import AppGroup, CLIError, ExitCode, echo_json, expected_errors, print_table
 from aiinfra_shared.config import read_config_file
 from aiinfra_shared.io import atomic_write_text
 from rich.console import Console
@@ -23,13 +21,9 @@ from imgopt.errors import ImgoptError
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
+def _errors() -> expected_errors:
     """Expected failures become one line and their documented exit code."""
-    try:
-        yield
-    except ImgoptError as exc:
-        raise CLIError(str(exc).replace("\n", " | "), exc.exit_code) from exc
+    return expected_errors(ImgoptError)
 
 
 def _settings(ctx: click.Context) -> Settings:
