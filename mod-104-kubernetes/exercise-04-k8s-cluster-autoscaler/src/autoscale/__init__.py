@@ -1,0 +1,3 @@
+"""K8s Cluster Autoscaler."""
+
+__version__ = "0.1.0"

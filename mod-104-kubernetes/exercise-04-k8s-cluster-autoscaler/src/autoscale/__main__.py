@@ -1,0 +1,5 @@
+"""`python -m autoscale` runs the CLI."""
+
+from autoscale.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""One module per external system: Prometheus HTTP API, Kubernetes API."""

@@ -1,0 +1,1 @@
+"""The forecast as a KEDA external scaler (gRPC `externalscaler.ExternalScaler`)."""

@@ -1,0 +1,1 @@
+"""Pure scaling engines with upstream semantics: HPA, KEDA, VPA, cluster, predictive."""
