@@ -3,8 +3,11 @@
 1. Overhead (in a fresh process with torch, 1 thread): the same PyTorch step timed by a
    hand-written `perf_counter` loop and by the harness (`time_step` under the monitor thread),
    A-B-B-A over BENCH_OVERHEAD_ROUNDS rounds (`compare_abba`; each block returns the median
-   per-iteration latency of its 10 iterations); plus the harness's own per-iteration cost
-   measured directly with a no-op step, and the monitor thread's cost per sample.
+   per-iteration latency of its 10 iterations); plus the harness's cost measured directly ON
+   THAT REAL STEP: in REPEATS blocks of 50 timed iterations under the monitor thread, the
+   share of the block's wall time spent outside the timed regions (timer calls, bookkeeping,
+   the loop itself), which does not depend on other tenants' load the way the A/B ratio does;
+   the no-op step's cost and the monitor thread's cost per sample for reference.
 2. Run-to-run variation: the same job in BENCH_RUNS fresh worker processes per framework; the
    coefficient of variation (mlbench's own `coefficient_of_variation`) of the per-run mean and
    median latency.
@@ -85,6 +88,13 @@ def overhead_in_worker(iterations: int = 10) -> dict[str, Any]:
             return statistics.median(time_step(wl.step, wl.sync, iterations))
 
     comparison = compare_abba(harness, manual, rounds=OVERHEAD_ROUNDS)
+    outside: list[float] = []  # harness time around a real step, as a share of the block
+    for _ in range(REPEATS):
+        with Monitor():
+            t0 = time.perf_counter()
+            timed = time_step(wl.step, wl.sync, 50, 0)
+            wall = time.perf_counter() - t0
+        outside.append((wall - sum(timed)) / wall)
     noop = [statistics.median(time_step(lambda: None, lambda _o: None, 20000))
             for _ in range(REPEATS)]
     mon = Monitor()
@@ -97,6 +107,7 @@ def overhead_in_worker(iterations: int = 10) -> dict[str, Any]:
     sample = measure(samples, runs=REPEATS)
     return {"harness_s": list(comparison.a.samples), "manual_s": list(comparison.b.samples),
             "ratio": list(comparison.speedup.samples), "noop_step_s": noop,
+            "outside_share": outside,
             "monitor_sample_s": [t / per_block for t in sample.samples]}
 
 
@@ -112,6 +123,7 @@ def overhead() -> dict[str, Stats]:
         "noop_step": summarize([t * 1e6 for t in raw["noop_step_s"]], unit="us"),
         "harness_cost": summarize([t * 1e3 / manual.median * 100 for t in raw["noop_step_s"]],
                                   unit="%"),
+        "real_step_cost": summarize([s * 100 for s in raw["outside_share"]], unit="%"),
         "monitor_sample": summarize([t * 1e6 for t in raw["monitor_sample_s"]], unit="us"),
         "monitor_cpu": summarize([t / MONITOR_PERIOD_S * 100 for t in raw["monitor_sample_s"]],
                                  unit="%"),
@@ -180,9 +192,13 @@ def readme_table(ov: dict[str, Stats], cv: dict[str, dict[str, Any]],
          f"{ov['ratio'].format('.4f')}; loop {ov['manual'].format()}, "
          f"harness {ov['harness'].format()}",
          f"<= {1 + GOAL_OVERHEAD:.2f}x", yes(ov["ratio"].median <= 1 + GOAL_OVERHEAD)],
-        ["harness cost per iteration, direct (no-op step) / step time",
+        ["harness cost on the real step (torch cnn infer bs32): wall time outside the timed "
+         "regions / block wall time, 50 iterations under the monitor",
+         ov["real_step_cost"].format(".2g"), f"<= {GOAL_OVERHEAD:.0%}",
+         yes(ov["real_step_cost"].median <= GOAL_OVERHEAD * 100)],
+        ["for reference: no-op step cost / step time",
          f"{ov['harness_cost'].format('.2g')}; no-op step {ov['noop_step'].format()}",
-         f"<= {GOAL_OVERHEAD:.0%}", yes(ov["harness_cost"].median <= GOAL_OVERHEAD * 100)],
+         "-", "-"],
         ["monitor thread: one sample every 50 ms",
          f"{ov['monitor_sample'].format()} per sample = {ov['monitor_cpu'].format('.2g')} "
          "of one core", "-", "-"],
@@ -223,10 +239,12 @@ def main() -> int:
             "harness_block_median": ov["harness"].as_dict(4),
             "goal": f"ratio <= {1 + GOAL_OVERHEAD:.2f}",
             "met": ratio.median <= 1 + GOAL_OVERHEAD},
-        "harness_cost_direct": {
-            "noop_step": ov["noop_step"].as_dict(4), "pct_of_step": ov["harness_cost"].as_dict(6),
-            "goal": f"<= {GOAL_OVERHEAD:.0%}",
-            "met": ov["harness_cost"].median <= GOAL_OVERHEAD * 100},
+        "harness_cost_real_step": {
+            "pct_of_wall_outside_timed_regions": ov["real_step_cost"].as_dict(5),
+            "iterations_per_block": 50, "goal": f"<= {GOAL_OVERHEAD:.0%}",
+            "met": ov["real_step_cost"].median <= GOAL_OVERHEAD * 100},
+        "harness_cost_noop_reference": {
+            "noop_step": ov["noop_step"].as_dict(4), "pct_of_step": ov["harness_cost"].as_dict(6)},
         "monitor_sample": {"per_sample": ov["monitor_sample"].as_dict(2),
                            "pct_of_one_core": ov["monitor_cpu"].as_dict(4)},
         **{f"run_to_run_{fw}": {

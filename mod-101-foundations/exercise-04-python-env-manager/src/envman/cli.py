@@ -19,6 +19,7 @@ from envman.context import Context
 from envman.errors import Exit
 from envman.export import FORMATS
 from envman.spec import BACKENDS, SPEC_FILE, find_project, load_spec
+from envman.target import DEFAULT_PLATFORM, PLATFORMS
 
 EXIT_CODES = "\n".join(f"  {int(code):>3}  {code.name.lower().replace('_', ' ')}" for code in Exit)
 
@@ -316,9 +317,9 @@ def run(ctx: click.Context, command: tuple[str, ...]) -> None:
     try:
         code = subprocess.call(list(command), env=env)
     except FileNotFoundError:
-        from envman.errors import NoProjectError
+        from envman.errors import NoEnvError
 
-        raise NoProjectError(f"command not found in the environment: {command[0]}") from None
+        raise NoEnvError(f"command not found in the environment: {command[0]}") from None
     ctx.exit(code)
 
 
@@ -338,30 +339,37 @@ def clean(ctx: click.Context, locks: bool) -> None:
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write (default: the project directory).")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print instead of writing files.")
+@click.option("--force", is_flag=True, help="Overwrite existing files that differ.")
+@click.option("--platform", type=click.Choice(sorted(PLATFORMS)),
+              help="Platform the exported lock is resolved for (default: envman.toml "
+                   f"[docker] platform, else {DEFAULT_PLATFORM}).")
 @_group_opts
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, output_dir: Path | None, to_stdout: bool,
-               dev: bool, groups: tuple[str, ...]) -> None:
+               force: bool, platform: str | None, dev: bool, groups: tuple[str, ...]) -> None:
     """Export the locked environment: requirements.txt, conda environment.yml, Dockerfile
     (+ .dockerignore + requirements.txt), docker-compose.yml or a devcontainer.
 
-    Dev dependencies are left out unless --dev is given.
+    Dev dependencies are left out unless --dev is given. requirements, conda and dockerfile
+    resolve the lock again for the image's platform (Linux); requirements and the Dockerfile
+    carry sha256 hashes and the Dockerfile installs with --require-hashes. Existing files
+    with other content are not overwritten without --force (exit 6).
 
     \b
     Examples:
       envman export --format conda --stdout
-      envman export --format dockerfile --output-dir deploy/
+      envman export --format dockerfile --output-dir deploy/ --platform linux/arm64
     """
     context = _ctx(ctx)
     explicit_dev = ctx.get_parameter_source("dev") == click.core.ParameterSource.COMMANDLINE
-    files = project.export_files(context, fmt, dev and explicit_dev, groups)
+    files = project.export_files(context, fmt, dev and explicit_dev, groups, platform)
     if to_stdout:
         for rel, text in files.items():
             if len(files) > 1:
                 click.echo(f"# ---- {rel}")
             click.echo(text, nl=False)
         return
-    for path in project.write_files(output_dir or context.project, files):
+    for path in project.write_files(output_dir or context.project, files, force):
         click.echo(f"wrote {path}")
 
 
@@ -372,16 +380,22 @@ def docker() -> None:
 
 @docker.command(name="build")
 @click.option("--tag", help="Image tag (default: <project name>:latest).")
+@click.option("--force", is_flag=True, help="Overwrite an existing Dockerfile that differs.")
 @click.pass_context
-def docker_build(ctx: click.Context, tag: str | None) -> None:
-    """Export the Dockerfile and build it with docker, else buildah, else say why not."""
+def docker_build(ctx: click.Context, tag: str | None, force: bool) -> None:
+    """Export the Dockerfile and build it with docker, else buildah, else say why not.
+
+    An existing Dockerfile (or .dockerignore, requirements.lock.txt) with other content is
+    not overwritten without --force (exit 6).
+    """
     context = _ctx(ctx.find_root())
     files = project.export_files(context, "dockerfile", False, ())
-    project.write_files(context.project, files)
+    project.write_files(context.project, files, force)
     engine = containers.detect_engine()
     image = tag or f"{context.spec.project.name}:latest"
     click.echo(f"building {image} with {engine.name}")
-    containers.build(engine, context.project, image, context.settings.timeout)
+    containers.build(engine, context.project, image, context.settings.timeout,
+                     project.export_platform(context, None))
     click.echo(f"built {image}")
 
 

@@ -13,7 +13,7 @@ from envman import envs
 from envman.adapters.base import installed_packages
 from envman.adapters.registry import get_backend
 from envman.context import BASE_PACKAGES, Context, env_python, read_env_state
-from envman.errors import CorruptEnvError, NoProjectError
+from envman.errors import CorruptEnvError, NoEnvError
 from envman.interpreters import probe_version
 
 Fix = Literal["create", "lock", "sync", "none"]
@@ -40,7 +40,7 @@ def diagnose(ctx: Context) -> list[Finding]:
                                 "(dependencies changed since the last `envman lock`)", "lock"))
     try:
         envs.check_env(env)
-    except NoProjectError:
+    except NoEnvError:
         findings.append(Finding("environment", f"{env.name} does not exist", "create"))
         return findings
     except CorruptEnvError as exc:

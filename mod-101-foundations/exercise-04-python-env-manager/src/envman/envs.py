@@ -27,7 +27,7 @@ from envman.context import (
     read_env_state,
     write_env_state,
 )
-from envman.errors import CorruptEnvError, NoProjectError
+from envman.errors import BackendFailedError, CorruptEnvError, NoEnvError
 from envman.interpreters import Interpreter, find_interpreter, probe_version
 
 Step = Callable[[str], None]
@@ -80,6 +80,25 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
+def _swap_in(new: Path, final: Path, trash: Path) -> None:
+    """Put `new` at `final`; the old environment is set aside in `trash` (deleted later with
+    the staging directory) and renamed back if the new one cannot be moved in, so a failed
+    swap (full disk, permissions) never leaves the project without an environment."""
+    # BEGIN SOLUTION: set the old env aside, move the new one in, restore on failure
+    had_old = final.exists() or final.is_symlink()
+    if had_old:
+        final.rename(trash)
+    try:
+        new.rename(final)
+    except OSError as exc:
+        if had_old:
+            trash.rename(final)
+        raise BackendFailedError(
+            f"could not move the new environment into place at {final} "
+            f"({exc.strerror or exc}); previous environment kept") from exc
+    # END SOLUTION
+
+
 @dataclass
 class CreateResult:
     env: Path
@@ -113,10 +132,7 @@ def create(ctx: Context, dev: bool = True, groups: tuple[str, ...] = (),
             _rewrite_prefix(staging, str(staging), str(final))
             write_env_state(staging, state)
             step("moving into place")
-            trash = staging_root / "previous"
-            if final.exists() or final.is_symlink():
-                final.rename(trash)
-            staging.rename(final)
+            _swap_in(staging, final, staging_root / "previous")
         finally:
             shutil.rmtree(staging_root, ignore_errors=True)
     else:
@@ -159,9 +175,9 @@ def sync(ctx: Context, dev: bool | None = None, groups: tuple[str, ...] | None =
 
 
 def check_env(env: Path) -> None:
-    """Raise NoProjectError/CorruptEnvError unless `env` looks like a working environment."""
+    """Raise NoEnvError/CorruptEnvError unless `env` looks like a working environment."""
     if not env.exists():
-        raise NoProjectError(f"{env}: no environment; run `envman create`")
+        raise NoEnvError(f"{env}: no environment; run `envman create`")
     if not (env / "pyvenv.cfg").exists() and not (env / "conda-meta").is_dir():
         raise CorruptEnvError(f"{env}: not a virtual or conda environment (no pyvenv.cfg or "
                          "conda-meta); run `envman create` to rebuild it")
@@ -178,7 +194,7 @@ def resolve_env(target: Path) -> Path:
     for name in (".venv", ".conda-env"):
         if (target / name).exists():
             return target / name
-    raise NoProjectError(f"{target}: neither an environment nor a project with one")
+    raise NoEnvError(f"{target}: neither an environment nor a project with one")
 
 
 def packages(env: Path) -> Pins:

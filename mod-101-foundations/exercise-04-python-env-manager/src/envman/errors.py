@@ -18,10 +18,14 @@ class Exit(IntEnum):
     INTERPRETER_NOT_FOUND = ExitCode.NOT_FOUND
     TOOL_UNAVAILABLE = ExitCode.UNAVAILABLE  # poetry, conda, docker... not installed
     CONFLICT = ExitCode.CONFLICT  # e.g. `init` over an existing envman.toml
-    PACKAGE_NOT_FOUND = 7  # a requested package or version cannot be resolved
-    NO_PROJECT = 8  # no envman.toml here or in any parent directory
+    PACKAGE_NOT_FOUND = 7  # a requested package or version does not exist on the index
+    NO_PROJECT = 8  # no envman.toml here or in any parent directory (and nothing else)
     CORRUPT_ENV = 9  # the environment exists but is broken
     BACKEND_FAILED = 10  # the backend tool ran and failed for another reason
+    RESOLUTION_CONFLICT = 11  # the packages exist but two requirements cannot both hold
+    INDEX_UNREACHABLE = 12  # the package index could not be contacted
+    NO_ENV = 13  # the project has no environment yet, or the command is not in it
+    MISSING_INPUT = 14  # a file named on the command line does not exist
 
 
 class EnvmanError(CLIError):
@@ -59,6 +63,22 @@ class PackageNotFoundError(EnvmanError):
 
 class NoProjectError(EnvmanError):
     code = Exit.NO_PROJECT
+
+
+class ResolutionConflictError(EnvmanError):
+    code = Exit.RESOLUTION_CONFLICT
+
+
+class IndexUnreachableError(EnvmanError):
+    code = Exit.INDEX_UNREACHABLE
+
+
+class NoEnvError(EnvmanError):
+    code = Exit.NO_ENV
+
+
+class MissingInputError(EnvmanError):
+    code = Exit.MISSING_INPUT
 
 
 class CorruptEnvError(EnvmanError):

@@ -27,6 +27,9 @@ def _poetry_constraint(name: str, value: Any) -> str:
     """Poetry's `^1.2` / `~1.2` / `*` / `1.2` into a PEP 508 requirement."""
     # BEGIN SOLUTION: turn ^ ~ * and bare versions into PEP 508 ranges
     if isinstance(value, dict):
+        extras = value.get("extras") or []
+        if extras:  # the requirement's own extras: uvicorn = {extras = ["standard"]}
+            name = f"{name}[{','.join(extras)}]"
         value = value.get("version", "*")
     text = str(value).strip()
     if text in {"*", ""}:
@@ -72,11 +75,23 @@ def from_pyproject(path: Path) -> Imported:
     if project.get("requires-python"):
         out.python = _python_from(project["requires-python"])
     poetry = data.get("tool", {}).get("poetry", {})
+    optional: dict[str, str] = {}
     for name, value in poetry.get("dependencies", {}).items():
         if name == "python":
             out.python = out.python or _python_from(str(value))
             continue
+        if isinstance(value, dict) and value.get("optional"):
+            optional[name.lower()] = _poetry_constraint(name, value)
+            continue  # only installed through an extra: never a main dependency
         out.dependencies.append(_poetry_constraint(name, value))
+    used: set[str] = set()
+    for extra, names in poetry.get("extras", {}).items():
+        picked = [optional[n.lower()] for n in names if n.lower() in optional]
+        used.update(n.lower() for n in names)
+        out.groups.setdefault(extra.lower(), []).extend(picked)
+    leftover = [req for key, req in optional.items() if key not in used]
+    if leftover:  # optional but named by no extra: kept aside, not silently dropped
+        out.groups.setdefault("optional", []).extend(leftover)
     for name, value in poetry.get("dev-dependencies", {}).items():
         out.dev.append(_poetry_constraint(name, value))
     for group, table in poetry.get("group", {}).items():

@@ -12,11 +12,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from pydantic import ValidationError
 
-from envman import envs, export
+from envman import envs, export, target
 from envman.adapters.registry import get_backend
 from envman.config import load_settings
 from envman.context import Context
-from envman.errors import ConflictError, NoProjectError, SpecError, UsageError
+from envman.errors import ConflictError, MissingInputError, SpecError, UsageError
 from envman.importers import Imported, discover, from_pyproject, from_requirements
 from envman.spec import SPEC_FILE, Spec, find_project, load_spec, parse_spec
 
@@ -41,7 +41,7 @@ def init(directory: Path, *, name: str | None, python: str | None, backend: str 
         reqs = [s for s in sources if s.name != "pyproject.toml"]
         for source in sources:
             if not source.is_file():
-                raise NoProjectError(f"{source}: no such file to import from")
+                raise MissingInputError(f"{source}: no such file to import from")
         imported = from_pyproject(pyprojects[0]) if pyprojects else Imported()
         if reqs:
             extra = from_requirements(reqs)
@@ -141,17 +141,46 @@ def remove(ctx: Context, packages: list[str], dev: bool, group: str | None) -> l
     return sorted(names)
 
 
-def export_files(ctx: Context, fmt: str, dev: bool, groups: tuple[str, ...]) -> dict[str, str]:
+# Formats that ship packages: their lock is resolved for the image's platform, with hashes.
+SHIPPED = ("requirements", "conda", "dockerfile")
+
+
+def export_platform(ctx: Context, platform: str | None) -> str:
+    return target.check_platform(platform or ctx.spec.docker.platform
+                                 or target.DEFAULT_PLATFORM)
+
+
+def export_files(ctx: Context, fmt: str, dev: bool, groups: tuple[str, ...],
+                 platform: str | None = None) -> dict[str, str]:
+    """The files of one export format; package lists resolved for `platform` (see target.py)."""
+    chosen = export_platform(ctx, platform)
     if envs.lock_is_stale(ctx):
         envs.lock(ctx)
     pins = get_backend(ctx.spec.project.backend).locked(ctx, dev, groups)
-    return export.render(fmt, ctx.spec, pins)
+    if fmt not in SHIPPED:
+        return export.render(fmt, ctx.spec, pins, platform=chosen)
+    shipped = target.resolve(ctx, pins, dev, groups, chosen)
+    return export.render(fmt, ctx.spec, shipped.pins, shipped.hashes, chosen)
 
 
-def write_files(root: Path, files: dict[str, str]) -> list[Path]:
+def write_files(root: Path, files: dict[str, str], force: bool = False) -> list[Path]:
+    """Write an export's files, never clobbering the user's own.
+
+    A file that exists with other content is a conflict (exit 6) unless `force`; all files are
+    checked before the first is written, so a refused export writes nothing, and each file is
+    written atomically (temp file + rename).
+    """
+    # BEGIN SOLUTION: refuse existing files that differ (unless force), then write atomically
+    if not force:
+        for rel, text in files.items():
+            path = root / rel
+            if path.exists() and path.read_text(errors="replace") != text:
+                raise ConflictError(f"{path} exists and differs from what envman would write; "
+                                    "rerun with --force to overwrite it")
     written = []
     for rel, text in files.items():
         path = root / rel
         atomic_write_text(path, text)
         written.append(path)
     return written
+    # END SOLUTION

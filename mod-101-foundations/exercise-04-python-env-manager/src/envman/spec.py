@@ -82,6 +82,8 @@ class DockerTable(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     base_image: str | None = Field(default=None, alias="base-image")
+    # The image's platform: exports resolve the lock for it (see target.py).
+    platform: Literal["linux/amd64", "linux/arm64"] | None = None
 
 
 class Spec(BaseModel):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from envman.errors import Exit
-from tests.conftest import Invoke, write_spec
+from tests.conftest import PY, Invoke, write_spec
 
 pytestmark = pytest.mark.integration
 
@@ -95,8 +96,9 @@ def test_docker_build_without_engine(project: Path, envman: Invoke,
                                      monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     write_spec(project, "uv")
     assert envman(project, "lock").exit_code == 0
-    empty = tmp_path / "empty-bin"
+    empty = tmp_path / "empty-bin"  # no docker, no buildah; Python only (uv needs one)
     empty.mkdir()
+    (empty / f"python{PY}").symlink_to(sys.executable)
     monkeypatch.setenv("PATH", str(empty))
     monkeypatch.setattr("sys.executable", str(empty / "python"))
     result = envman(project, "docker", "build")

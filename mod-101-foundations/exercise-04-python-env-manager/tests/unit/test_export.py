@@ -3,8 +3,10 @@ import json
 import pytest
 import yaml
 
+from envman.adapters.base import parse_pins
 from envman.export import DOCKERIGNORE, compose, devcontainer, environment_yml, render
 from envman.spec import parse_spec
+from envman.target import parse_hashes
 
 SPEC = parse_spec("""[project]
 name = "demo"
@@ -40,6 +42,18 @@ def test_dockerfile_is_multistage_non_root_with_env() -> None:
     pinned = files["requirements.lock.txt"].splitlines()[1:]
     assert pinned == ["emt-app==1.0.0", "emt-core==1.0.0"]
     assert ".venv" in DOCKERIGNORE.splitlines()
+
+
+@pytest.mark.points(2)
+def test_hashed_export_requires_hashes() -> None:
+    hashes = {"emt-app": ["sha256:" + "a" * 64], "emt-core": ["sha256:" + "b" * 64]}
+    files = render("dockerfile", SPEC, PINS, hashes, "linux/arm64")
+    lock = files["requirements.lock.txt"]
+    assert "resolved for linux/arm64" in lock.splitlines()[0]
+    assert parse_hashes(lock) == hashes
+    assert parse_pins(lock) == PINS
+    assert "pip install --no-cache-dir --no-deps --require-hashes -r" in files["Dockerfile"]
+    assert "docker build --platform linux/arm64" in files["Dockerfile"]
 
 
 @pytest.mark.points(3)

@@ -31,10 +31,36 @@ mkdocs = ">=1.5"
     imported = from_pyproject(path)
     assert imported.name == "ml"
     assert imported.python == "3.12"
-    assert imported.dependencies == ["numpy>=2", "requests>=2.31,<3", "torch>=2.3,<2.4",
-                                     "click", "attrs==23.1.0"]
+    assert imported.dependencies == ["numpy>=2", "requests>=2.31,<3", "click", "attrs==23.1.0"]
     assert imported.dev == ["pytest"]
-    assert imported.groups == {"gpu": ["cupy"], "lint": ["ruff"], "docs": ["mkdocs>=1.5"]}
+    # An optional Poetry dependency no extra names is kept aside, never made a main one.
+    assert imported.groups == {"gpu": ["cupy"], "lint": ["ruff"], "docs": ["mkdocs>=1.5"],
+                               "optional": ["torch>=2.3,<2.4"]}
+
+
+@pytest.mark.points(3)
+def test_poetry_optional_dependencies_and_extras_stay_extras(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("""
+[tool.poetry]
+name = "vision"
+[tool.poetry.dependencies]
+python = ">=3.11,<3.13"
+numpy = "^2.0"
+torch = {version = "^2.3", optional = true}
+onnxruntime = {version = ">=1.17", optional = true}
+uvicorn = {version = "^0.30", extras = ["standard"]}
+[tool.poetry.extras]
+gpu = ["torch"]
+Serve = ["onnxruntime", "torch"]
+""")
+    imported = from_pyproject(path)
+    assert imported.name == "vision"
+    assert imported.python == "3.11"
+    # The requirement's own extras survive; optional packages are not main dependencies.
+    assert imported.dependencies == ["numpy>=2.0,<3", "uvicorn[standard]>=0.30,<0.31"]
+    assert imported.groups == {"gpu": ["torch>=2.3,<3"],
+                               "serve": ["onnxruntime>=1.17", "torch>=2.3,<3"]}
 
 
 @pytest.mark.points(3)

@@ -18,7 +18,7 @@ from mlbench.envinfo import availability, host_fingerprint
 from mlbench.models import MODEL_NAMES, PRESETS
 from mlbench.report import html_report, markdown_summary
 from mlbench.results import ResultsError, load, make_file, save
-from mlbench.runner import run_jobs
+from mlbench.runner import run_repeated
 from mlbench.schema import FRAMEWORKS, SCENARIOS, Result
 from mlbench.suite import SuiteError, describe_models, expand, load_suite
 
@@ -225,6 +225,12 @@ failed, 2 for bad options, 3 for a bad suite file.
 @click.option("--latency-bound-ms", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Server scenario p99 latency bound.")
 @click.option("--cpu-affinity", help="Pin workers to these cores, e.g. 0,1.")
+@click.option("--isolate-jobs/--shared-workers", "isolate_jobs", default=None,
+              help="One fresh worker process per job: exact per-job memory peaks (JAX's "
+                   "device peak too), one framework import per job [default: shared].")
+@click.option("--repeats", type=click.IntRange(1, 50), default=None,
+              help="Measure each job in this many fresh worker processes (compare needs 3+ "
+                   "to see run-to-run noise) [default: suite's, 1].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (default: settings output_dir, 'reports').")
 @click.option("--report/--no-report", default=True, show_default=True,
@@ -237,7 +243,8 @@ def run_cmd(ctx: click.Context, suite_path: Path | None, frameworks: str | None,
             channels_last: str | None, scenarios: str | None, size: str | None,
             warmup: int | None, iterations: int | None, queries: int | None,
             server_qps: float | None, latency_bound_ms: float | None,
-            cpu_affinity: str | None, out_dir: Path | None, report: bool,
+            cpu_affinity: str | None, isolate_jobs: bool | None, repeats: int | None,
+            out_dir: Path | None, report: bool,
             as_json: bool) -> None:
     """Run a benchmark suite and write results.json, results.csv (and the report)."""
     settings = _settings(ctx)
@@ -251,7 +258,8 @@ def run_cmd(ctx: click.Context, suite_path: Path | None, frameworks: str | None,
         "device": device, "size": size, "warmup": warmup, "iterations": iterations,
         "queries": queries, "server_qps": server_qps, "latency_bound_ms": latency_bound_ms,
         "scenarios": _csv(scenarios, "--scenarios", SCENARIOS),
-        "cpu_affinity": _cores(cpu_affinity),
+        "cpu_affinity": _cores(cpu_affinity), "repeats": repeats,
+        "isolate_jobs": isolate_jobs,
     }
     if jit is not None:
         overrides["jit"] = {"auto": "auto", "on": True, "off": False, "both": [False, True]}[jit]
@@ -266,10 +274,13 @@ def run_cmd(ctx: click.Context, suite_path: Path | None, frameworks: str | None,
     out = out_dir or settings.output_dir
     if out.exists() and not out.is_dir():
         raise CLIError(f"output path is not a directory: {out}", ExitCode.USAGE)
-    with progress_bar(f"benchmarking {len(jobs)} jobs", total=len(jobs)) as advance:
-        results = run_jobs(jobs, cpu_affinity=suite.cpu_affinity,
-                           on_result=lambda _r: advance(1),
-                           timeout_s=settings.worker_timeout_s)
+    total = len(jobs) * suite.repeats
+    with progress_bar(f"benchmarking {len(jobs)} jobs x {suite.repeats}", total=total) \
+            as advance:
+        results = run_repeated(jobs, suite.repeats, cpu_affinity=suite.cpu_affinity,
+                               on_result=lambda _r: advance(1),
+                               timeout_s=settings.worker_timeout_s,
+                               isolate_jobs=suite.isolate_jobs)
     doc = make_file(results, suite.name)
     jpath, cpath = save(doc, out)
     written = [str(jpath), str(cpath)]
@@ -322,7 +333,9 @@ def report_cmd(results_path: Path, html_out: Path | None, md_out: Path | None) -
 @click.argument("old_path", type=click.Path(path_type=Path))
 @click.argument("new_path", type=click.Path(path_type=Path))
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=None, help="Significance level of Welch's t-test [default: 0.01].")
+              default=None, help="1 - confidence of the ratio's bootstrap interval (repeated "
+                                 "runs), or Welch's significance level (single runs) "
+                                 "[default: 0.01].")
 @click.option("--min-effect", type=click.FloatRange(min=0), default=None,
               help="Smallest relative slowdown that counts as a regression [default: 0.05].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -331,8 +344,12 @@ def compare_cmd(ctx: click.Context, old_path: Path, new_path: Path, alpha: float
                 min_effect: float | None, as_json: bool) -> None:
     """Compare two results files; exit 1 when any job got significantly slower.
 
-    A job regresses when Welch's t-test on its per-iteration latencies gives p < alpha AND
-    its mean latency grew by more than --min-effect (so a real but tiny drift passes).
+    With repeated runs on both sides (run --repeats 3+), a job regresses when the bootstrap
+    interval of median(new runs) / median(old runs) lies above 1 AND the ratio exceeds
+    1 + noise floor, the floor being max(--min-effect, 2 x the baseline's run-to-run CV):
+    a slowdown smaller than the baseline's own process-to-process noise is not called.
+    With single runs it falls back to Welch's t-test on the per-iteration latencies
+    (p < alpha and a mean slower by more than --min-effect), which cannot see that noise.
 
     \b
     Example (CI gate):
@@ -346,14 +363,19 @@ def compare_cmd(ctx: click.Context, old_path: Path, new_path: Path, alpha: float
         echo_json(rep.model_dump(mode="json") | {"regressions": len(rep.regressions)})
     else:
         table = Table(title=f"compare (alpha={rep.alpha}, min effect={rep.min_effect:.0%})")
-        for col in ("job", "verdict", "old mean ms", "new mean ms", "change", "p-value"):
+        for col in ("job", "verdict", "old ms", "new ms", "change", "interval / p", "note"):
             table.add_column(col)
         for row in rep.rows:
-            c = row.comparison
-            table.add_row(row.key, row.verdict, f"{c.old_mean * 1e3:.3f}" if c else "-",
-                          f"{c.new_mean * 1e3:.3f}" if c else "-",
-                          f"{c.relative_change:+.1%}" if c else (row.note or "-"),
-                          f"{c.p_value:.2g}" if c else "-")
+            c, r = row.comparison, row.runs
+            if r is not None:
+                cells = [f"{r.old_median * 1e3:.3f}", f"{r.new_median * 1e3:.3f}",
+                         f"{r.ratio - 1:+.1%}", f"{r.ci_low:.3f}-{r.ci_high:.3f}x"]
+            elif c is not None:
+                cells = [f"{c.old_mean * 1e3:.3f}", f"{c.new_mean * 1e3:.3f}",
+                         f"{c.relative_change:+.1%}", f"p={c.p_value:.2g}"]
+            else:
+                cells = ["-"] * 4
+            table.add_row(row.key, row.verdict, *cells, row.note or "-")
         console.print(table)
     if rep.regressions:
         raise CLIError(f"{len(rep.regressions)} regression(s): "

@@ -112,6 +112,41 @@ def _fmt(v: Any, digits: int = 3) -> str:
     return str(v)
 
 
+NO_DIFFERENCE = "no significant difference"
+
+
+def winner(results: list[Result]) -> tuple[Result, Result | None, str]:
+    """(fastest, runner-up, verdict) for one workload: the verdict names the fastest framework
+    only when it is faster beyond doubt, else says "no significant difference".
+
+    Beyond doubt: with 3+ repeated runs on both, the bootstrap interval of the ratio of their
+    run medians excludes 1 (run-to-run noise included); otherwise the 95% intervals of their
+    mean latencies do not overlap. Scenario throughputs (offline, server) carry no interval.
+    """
+    # BEGIN SOLUTION: rank by throughput; declare only when the intervals separate
+    from mlbench.stats import compare_runs
+
+    ranked = sorted(results, key=lambda r: -(r.throughput or 0.0))
+    best = ranked[0]
+    if len(ranked) < 2:
+        return best, None, f"{best.job.framework} (only one)"
+    second = ranked[1]
+    if len(best.run_medians_s) >= 3 and len(second.run_medians_s) >= 3:
+        runs = compare_runs(second.run_medians_s, best.run_medians_s, min_effect=0.0)
+        separated = runs.ci_high < 1.0
+        how = f"runs interval {runs.ci_low:.2f}-{runs.ci_high:.2f}x"
+    elif best.job.scenario is None and best.latency and second.latency:
+        separated = best.latency.ci95_high < second.latency.ci95_low
+        how = "95% intervals do not overlap"
+    else:
+        separated, how = False, "no interval"
+    if separated:
+        return best, second, f"{best.job.framework} ({how})"
+    why = how if how == "no interval" else "intervals overlap"
+    return best, second, f"{NO_DIFFERENCE} ({why})"
+    # END SOLUTION
+
+
 def markdown_summary(doc: ResultsFile) -> str:
     """A markdown table of every result plus the fastest framework per workload."""
     # BEGIN SOLUTION: results table, fastest framework per workload, server and skipped tables
@@ -123,6 +158,11 @@ def markdown_summary(doc: ResultsFile) -> str:
         lines += [f"CPU: {any_env.cpu_model} ({any_env.logical_cores} logical cores); "
                   f"Python {any_env.python}; "
                   + ", ".join(f"{fw} {e.framework_version}" for fw, e in envs.items()), ""]
+    methods = sorted({r.memory_method for r in _ok(doc) if r.memory_method})
+    if methods:
+        lines += [f"Memory per job: {'; '.join(methods)} (a shared worker's peak RSS includes "
+                  "earlier jobs: job_rss_delta_mb in results.json is this job's growth; "
+                  "`--isolate-jobs` gives exact per-job peaks).", ""]
     lines += ["| job | params | median ms | p95 ms | mean ms (95% CI) | samples/s | "
               "peak RSS MiB |", "|---|---:|---:|---:|---|---:|---:|"]
     for r in _ok(doc):
@@ -136,14 +176,15 @@ def markdown_summary(doc: ResultsFile) -> str:
         j = r.job
         best[f"{j.model} {j.scenario or j.mode} bs{j.batch_size} {j.dtype}"].append(r)
     if best:
-        lines += ["", "## Fastest framework per workload", "", "| workload | fastest | "
-                  "samples/s | runner-up |", "|---|---|---:|---|"]
+        lines += ["", "## Fastest framework per workload", "",
+                  "A framework is named only when it is faster beyond the measurement's "
+                  "uncertainty (see `winner`); otherwise: no significant difference.", "",
+                  "| workload | winner | highest samples/s | runner-up |", "|---|---|---|---|"]
         for wl, rs in sorted(best.items()):
-            rs.sort(key=lambda r: -(r.throughput or 0.0))
-            second = f"{rs[1].job.framework} ({_fmt(rs[1].throughput, 4)})" if len(rs) > 1 \
-                else "-"
-            lines.append(f"| {wl} | {rs[0].job.framework} | {_fmt(rs[0].throughput, 4)} "
-                         f"| {second} |")
+            top, second, verdict = winner(rs)
+            runner = f"{second.job.framework} ({_fmt(second.throughput, 4)})" if second else "-"
+            lines.append(f"| {wl} | {verdict} | {top.job.framework} "
+                         f"({_fmt(top.throughput, 4)}) | {runner} |")
     servers = [r for r in _ok(doc) if r.job.scenario == "server" and r.scenario]
     if servers:
         lines += ["", "## Server scenario", "", "| job | target QPS | p99 ms | bound ms | met |",
@@ -193,6 +234,8 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;fo
 <h1>mlbench report: suite {html.escape(doc.suite)}</h1>
 <p>Created {html.escape(doc.created)}. {len(ok)} of {len(doc.results)} jobs succeeded.</p>
 <h2>Environment</h2><ul>{env_html}</ul>
+<p>Memory per job: {html.escape('; '.join(sorted({r.memory_method for r in ok
+                                                  if r.memory_method})) or 'not recorded')}.</p>
 <h2>Charts</h2>
 {''.join(parts) if parts else '<p>No successful results to chart.</p>'}
 <h2>All results</h2>

@@ -58,7 +58,7 @@ def _stderr_tail(path: Path) -> str:
 
 def run_group(framework: str, threads: int, device: Device, jobs: list[Job],
               cpu_affinity: list[int] | None = None, timeout_s: float = 3600.0,
-              on_result: OnResult | None = None) -> list[Result]:
+              on_result: OnResult | None = None, isolated: bool = False) -> list[Result]:
     """Run `jobs` (all for one framework/threads/device) in a fresh worker process."""
     # BEGIN SOLUTION: run python -m mlbench.worker, read its JSON lines, kill it on timeout
     results: list[Result] = []
@@ -69,7 +69,8 @@ def run_group(framework: str, threads: int, device: Device, jobs: list[Job],
             on_result(r)
 
     request = WorkerRequest(framework=framework, threads=threads,  # type: ignore[arg-type]
-                            device=device, cpu_affinity=cpu_affinity, jobs=jobs)
+                            device=device, cpu_affinity=cpu_affinity,
+                            isolated=isolated and len(jobs) == 1, jobs=jobs)
     with tempfile.TemporaryDirectory(prefix="mlbench-") as tmp:
         req = Path(tmp) / "request.json"
         req.write_text(request.model_dump_json())
@@ -120,8 +121,34 @@ def run_group(framework: str, threads: int, device: Device, jobs: list[Job],
     # END SOLUTION
 
 
+def merge_repeats(runs: list[list[Result]]) -> list[Result]:
+    """One result per job from `repeats` runs of the same jobs: the first run's result with
+    the median latency of every ok run in `run_medians_s` (what `compare` gates on)."""
+    # BEGIN SOLUTION: keep the first run's result, collect each ok run's median
+    if len(runs) == 1:
+        return runs[0]
+    by_key = [{r.key: r for r in run} for run in runs]
+    merged: list[Result] = []
+    for first in runs[0]:
+        same = [run[first.key] for run in by_key if first.key in run]
+        medians = [r.latency.median for r in same if r.status == "ok" and r.latency is not None]
+        merged.append(first.model_copy(update={"run_medians_s": medians}))
+    return merged
+    # END SOLUTION
+
+
+def run_repeated(jobs: list[Job], repeats: int, cpu_affinity: list[int] | None = None,
+                 on_result: OnResult | None = None, timeout_s: float = 3600.0,
+                 isolate_jobs: bool = False) -> list[Result]:
+    """`run_jobs` `repeats` times, each time in fresh worker processes, merged per job."""
+    runs = [run_jobs(jobs, cpu_affinity, on_result, timeout_s, isolate_jobs)
+            for _ in range(repeats)]
+    return merge_repeats(runs)
+
+
 def run_jobs(jobs: list[Job], cpu_affinity: list[int] | None = None,
-             on_result: OnResult | None = None, timeout_s: float = 3600.0) -> list[Result]:
+             on_result: OnResult | None = None, timeout_s: float = 3600.0,
+             isolate_jobs: bool = False) -> list[Result]:
     """Run all jobs, grouped per framework; missing frameworks are skipped with the reason."""
     # BEGIN SOLUTION: group jobs per framework, threads and device; skip missing frameworks
     avail = availability()
@@ -142,7 +169,9 @@ def run_jobs(jobs: list[Job], cpu_affinity: list[int] | None = None,
                 if on_result:
                     on_result(r)
             continue
-        results.extend(run_group(fw, threads, device, group,  # type: ignore[arg-type]
-                                 cpu_affinity, timeout_s, on_result))
+        batches = [[job] for job in group] if isolate_jobs else [group]
+        for batch in batches:
+            results.extend(run_group(fw, threads, device, batch,  # type: ignore[arg-type]
+                                     cpu_affinity, timeout_s, on_result, isolate_jobs))
     return results
     # END SOLUTION

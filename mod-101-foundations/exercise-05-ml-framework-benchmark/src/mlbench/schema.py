@@ -63,6 +63,7 @@ class WorkerRequest(BaseModel):
     threads: int
     device: Device
     cpu_affinity: list[int] | None = None
+    isolated: bool = False  # this worker runs one job only (per-job memory peaks)
     jobs: list[Job]
 
 
@@ -94,6 +95,9 @@ class Result(BaseModel):
     reason: str | None = None
     param_count: int | None = None
     samples_s: list[float] = Field(default_factory=list)
+    # Median latency of each repeat (`run --repeats N`: N fresh worker processes); samples_s
+    # and the statistics above are those of the first repeat. What `compare` gates on.
+    run_medians_s: list[float] = Field(default_factory=list)
     latency: Summary | None = None
     throughput: float | None = None  # samples/s from the mean latency (or scenario wall time)
     throughput_ci95: tuple[float, float] | None = None
@@ -102,6 +106,13 @@ class Result(BaseModel):
     memory: dict[str, float | None] = Field(default_factory=dict)
     scenario: dict[str, Any] | None = None
     channels_last_applied: bool = False
+    # How `memory` is per job: "fresh worker per job" (peak_rss_mb is this job's own peak) or
+    # "delta in a shared worker" (peak_rss_mb is the process peak so far; job_rss_delta_mb is
+    # this job's growth over the RSS before it was built).
+    memory_method: str | None = None
+    worker_pid: int | None = None
+    # What the framework really did (compute/param dtype, compiled function used, traces).
+    applied: dict[str, Any] = Field(default_factory=dict)
     wall_s: float = 0.0
     env: Fingerprint | None = None
 

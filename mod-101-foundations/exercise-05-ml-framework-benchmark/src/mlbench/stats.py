@@ -137,3 +137,66 @@ def compare_samples(old: Sequence[float], new: Sequence[float], alpha: float = 0
                       regression=significant and rel > min_effect,
                       improvement=significant and rel < -min_effect)
     # END SOLUTION
+
+
+class RunComparison(BaseModel):
+    """Repeated runs of one job, old vs new: the ratio of the medians of the per-run medians,
+    its bootstrap interval, and the noise floor measured from the baseline's own repeats."""
+
+    old_median: float
+    new_median: float
+    ratio: float  # new / old; above 1 means slower
+    ci_low: float
+    ci_high: float
+    confidence: float
+    noise_floor: float  # relative change the baseline's own repeats cannot tell from noise
+    runs_old: int
+    runs_new: int
+    regression: bool
+    improvement: bool
+    note: str
+
+
+def compare_runs(old: Sequence[float], new: Sequence[float], min_effect: float = 0.05,
+                 confidence: float = 0.95, resamples: int = 4000, seed: int = 0,
+                 noise_k: float = 2.0) -> RunComparison:
+    """Gate on repeated runs (one median per fresh process), not on one run's iterations.
+
+    On a shared machine most variation is between processes (placement, frequency, other
+    tenants), not between iterations of one process; a test over iterations calls that a
+    significant change. Here the unit is the run: ratio = median(new runs) / median(old runs)
+    with a bootstrap interval (runs resampled on both sides), and the noise floor is
+    max(min_effect, noise_k x CV of the baseline's run medians). A regression needs the whole
+    interval above 1 AND the ratio above 1 + noise floor.
+    """
+    # BEGIN SOLUTION: median of medians, bootstrap CI of the ratio, noise floor from baseline
+    a = np.asarray(old, dtype=float)
+    b = np.asarray(new, dtype=float)
+    if a.size < 3 or b.size < 3:
+        raise ValueError("need at least 3 repeated runs on each side (mlbench run --repeats 3)")
+    if np.any(a <= 0) or np.any(b <= 0):
+        raise ValueError("run medians must be positive")
+    old_med, new_med = float(np.median(a)), float(np.median(b))
+    ratio = new_med / old_med
+    rng = np.random.default_rng(seed)
+    boot_a = np.median(rng.choice(a, size=(resamples, a.size), replace=True), axis=1)
+    boot_b = np.median(rng.choice(b, size=(resamples, b.size), replace=True), axis=1)
+    ratios = boot_b / boot_a
+    tail = (1 - confidence) / 2
+    low, high = (float(q) for q in np.quantile(ratios, [tail, 1 - tail]))
+    noise = noise_k * coefficient_of_variation(a.tolist())
+    floor = max(min_effect, noise)
+    regression = low > 1.0 and ratio > 1.0 + floor
+    improvement = high < 1.0 and ratio < 1.0 - floor
+    if regression or improvement:
+        note = f"{ratio - 1:+.1%} beyond the noise floor {floor:.1%}"
+    elif abs(ratio - 1) > floor:
+        note = f"{ratio - 1:+.1%}, but the interval includes no change"
+    else:
+        note = (f"{ratio - 1:+.1%} within the noise floor {floor:.1%} "
+                f"({'baseline run-to-run noise' if noise > min_effect else '--min-effect'})")
+    return RunComparison(old_median=old_med, new_median=new_med, ratio=ratio, ci_low=low,
+                         ci_high=high, confidence=confidence, noise_floor=floor,
+                         runs_old=int(a.size), runs_new=int(b.size), regression=regression,
+                         improvement=improvement, note=note)
+    # END SOLUTION

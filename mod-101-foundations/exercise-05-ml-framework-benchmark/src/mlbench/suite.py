@@ -60,6 +60,12 @@ class Suite(BaseModel):
     cpu_affinity: list[int] | None = None
     trim_outliers: bool = False
     seed: int = 0
+    # Each job is measured in this many fresh worker processes: `compare` needs >= 3 to
+    # tell a slowdown from run-to-run noise.
+    repeats: int = Field(1, ge=1, le=50)
+    # One fresh worker process per job (not per framework): exact per-job memory peaks,
+    # JAX's process-lifetime device peak included, at the cost of a framework import per job.
+    isolate_jobs: bool = False
 
     @field_validator("batch_sizes")
     @classmethod

@@ -28,8 +28,14 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
 
 
-def run_job(adapter: Any, job: Job, env: Fingerprint) -> Result:
+SHARED, FRESH = "delta in a shared worker", "fresh worker per job"
+
+
+def run_job(adapter: Any, job: Job, env: Fingerprint, isolated: bool = False) -> Result:
     """Build, warm up, time and measure one job; failures become a Result, never a crash."""
+    # BEGIN SOLUTION: build, warm up, time or run the scenario under the Monitor, return a Result
+    import psutil
+
     from mlbench.adapters.base import UnsupportedJobError
     from mlbench.models import make_batch as batch_for
     from mlbench.models import spec_for
@@ -38,9 +44,11 @@ def run_job(adapter: Any, job: Job, env: Fingerprint) -> Result:
     from mlbench.stats import summarize
     from mlbench.timing import time_step
 
-    # BEGIN SOLUTION: build, warm up, time or run the scenario under the Monitor, return a Result
     started = time.perf_counter()
-    base: dict[str, Any] = {"job": job, "key": job.key(), "env": env}
+    rss_before = psutil.Process().memory_info().rss  # before the model exists
+    base: dict[str, Any] = {"job": job, "key": job.key(), "env": env,
+                            "memory_method": FRESH if isolated else SHARED,
+                            "worker_pid": os.getpid()}
     try:
         spec = spec_for(job.model, "small", job.model_spec)
         x, y = batch_for(spec, job.batch_size, job.seed)
@@ -85,6 +93,13 @@ def run_job(adapter: Any, job: Job, env: Fingerprint) -> Result:
             loss_last = wl.loss_of(out)
         memory = mon.result()
         memory["device_peak_mb"] = wl.device_memory_peak_mb()
+        # The job held at least what the process held when it began (the monitor samples only
+        # the measured phase, after build and the first step may have freed temporaries).
+        before_mb = rss_before / 2**20
+        peak_mb = max(memory["peak_rss_mb"] or 0.0, before_mb)
+        memory["peak_rss_mb"] = peak_mb
+        memory["rss_before_job_mb"] = before_mb
+        memory["job_rss_delta_mb"] = peak_mb - before_mb
     except UnsupportedJobError as exc:
         return Result(status="skipped", reason=str(exc), **base)
     except Exception as exc:
@@ -92,7 +107,7 @@ def run_job(adapter: Any, job: Job, env: Fingerprint) -> Result:
     return Result(status="ok", param_count=wl.param_count, samples_s=samples, latency=summary,
                   throughput=throughput, throughput_ci95=ci, loss_first=loss_first,
                   loss_last=loss_last, memory=memory, scenario=scenario_info,
-                  channels_last_applied=wl.channels_last_applied,
+                  channels_last_applied=wl.channels_last_applied, applied=wl.applied(),
                   wall_s=time.perf_counter() - started, **base)
     # END SOLUTION
 
@@ -126,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                            info.pop("device_name", None), info)
     _emit(proto, "ready", env=env.model_dump())
     for job in request.jobs:
-        result = run_job(adapter, job, env)
+        result = run_job(adapter, job, env, request.isolated)
         _emit(proto, "result", result=result.model_dump(mode="json"))
     return 0
 

@@ -99,6 +99,24 @@ def test_outputs_csv_html_and_markdown(e2e: tuple[Path, ResultsFile]) -> None:
     assert "Fastest framework" in (out / "summary.md").read_text()
 
 
+@pytest.mark.points(1)
+def test_memory_in_a_shared_worker_is_reported_per_job(e2e: tuple[Path, ResultsFile]) -> None:
+    """Jobs of one framework share a worker: each result says so and carries its own growth
+    over the RSS before its model was built, not just the process-wide peak."""
+    _, doc = e2e
+    for fw in ("torch", "tensorflow", "jax"):
+        mine = [r for r in doc.results if r.job.framework == fw]
+        assert len({r.worker_pid for r in mine}) == 1
+        for r in mine:
+            assert r.memory_method == "delta in a shared worker"
+            assert r.memory["peak_rss_mb"] >= r.memory["rss_before_job_mb"] > 50
+            assert r.memory["job_rss_delta_mb"] == pytest.approx(
+                r.memory["peak_rss_mb"] - r.memory["rss_before_job_mb"], abs=1e-6)
+        # Later jobs start where earlier ones left the process: the baseline carries them.
+        assert max(r.memory["rss_before_job_mb"] for r in mine[1:]) \
+            >= mine[0].memory["rss_before_job_mb"]
+
+
 @pytest.mark.points(2)
 def test_compare_a_run_with_itself_passes(e2e: tuple[Path, ResultsFile]) -> None:
     out, _ = e2e
@@ -179,3 +197,38 @@ def test_hung_worker_is_killed_after_the_timeout(tmp_path: Path) -> None:
     assert proc.returncode == 1
     (r,) = load(out / "results.json").results
     assert r.status == "error" and "killed after the 3 s timeout" in (r.reason or "")
+
+
+@pytest.mark.points(4)
+def test_repeated_real_runs_of_the_same_code_pass_the_gate(tmp_path: Path) -> None:
+    """Two `run --repeats 3` of the same job on this (shared, noisy) machine: no regression;
+    the same baseline against a copy slowed down 30% is one, unless the baseline's own
+    run-to-run noise is that large, which the gate then says instead of guessing."""
+    outs = []
+    for name in ("base", "again"):
+        out = tmp_path / name
+        proc = run_cli("run", "--size", "tiny", "--frameworks", "torch", "--models", "cnn",
+                       "--batch-sizes", "4", "--mode", "infer", "--iterations", "10",
+                       "--warmup", "2", "--threads", "1", "--repeats", "3", "--no-report",
+                       "--out", str(out))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outs.append(out / "results.json")
+    doc = load(outs[0])
+    assert len(doc.results) == 1 and len(doc.results[0].run_medians_s) == 3
+    same = run_cli("compare", str(outs[0]), str(outs[1]), "--json")
+    assert same.returncode == 0, same.stdout + same.stderr
+    row = json.loads(same.stdout)["rows"][0]
+    assert row["runs"]["runs_old"] == row["runs"]["runs_new"] == 3
+
+    slowed = doc.model_copy(deep=True)
+    for r in slowed.results:
+        r.run_medians_s = [x * 1.30 for x in r.run_medians_s]
+    new = tmp_path / "slow.json"
+    new.write_text(slowed.model_dump_json())
+    slow = run_cli("compare", str(outs[0]), str(new), "--json")
+    runs = json.loads(slow.stdout)["rows"][0]["runs"]
+    assert runs["ratio"] == pytest.approx(1.30)
+    if runs["noise_floor"] < 0.29:
+        assert slow.returncode == 1, slow.stdout
+    else:  # this baseline cannot resolve 30%: reported as noise, not as a verdict
+        assert slow.returncode == 0 and "noise" in runs["note"]

@@ -9,7 +9,7 @@ import pytest
 
 from mlbench.compare import compare_files
 from mlbench.report import html_report, markdown_summary
-from mlbench.results import ResultsError, load, save, to_csv
+from mlbench.results import ResultsError, load, make_file, save, to_csv
 from mlbench.schema import ResultsFile
 
 Factory = Callable[..., ResultsFile]
@@ -96,3 +96,26 @@ def test_compare_reports_missing_jobs(results_factory: Factory) -> None:
 def test_csv_has_header_even_when_empty() -> None:
     text = to_csv([])
     assert next(csv.reader(io.StringIO(text)))[0] == "key"
+
+
+@pytest.mark.points(3)
+def test_a_winner_is_named_only_when_the_intervals_separate() -> None:
+    from mlbench.report import NO_DIFFERENCE, winner
+    from tests.conftest import synthetic_result
+
+    torch = synthetic_result("torch", mean_s=0.0100, seed=1)
+    close = synthetic_result("jax", mean_s=0.0101, seed=2)  # 1% apart, 2% noise
+    far = synthetic_result("tensorflow", mean_s=0.0200, seed=3)
+    _, _, verdict = winner([close, torch])
+    assert verdict.startswith(NO_DIFFERENCE)
+    best, second, verdict = winner([far, torch])
+    assert best.job.framework == "torch" and second is not None
+    assert verdict.startswith("torch")
+    md = markdown_summary(make_file([torch, close, far], "x"))
+    # torch leads jax by 1%, inside the noise: the summary names no winner for it.
+    assert f"| cnn infer bs8 fp32 | {NO_DIFFERENCE} (intervals overlap) | torch (" in md
+    # With repeated runs the run-to-run spread decides: overlapping runs, no winner.
+    noisy_a = torch.model_copy(update={"run_medians_s": [0.010, 0.013, 0.008, 0.011, 0.009]})
+    noisy_b = far.model_copy(update={"throughput": 0.9 * (torch.throughput or 0),
+                                     "run_medians_s": [0.011, 0.009, 0.012, 0.010, 0.014]})
+    assert winner([noisy_a, noisy_b])[2].startswith(NO_DIFFERENCE)

@@ -16,4 +16,7 @@ class Settings(ExerciseSettings):
     default_template: str = Field(default="sklearn", description="Template of `new` without -t")
     output_dir: Path = Field(default=Path(), description="Where `new` creates projects")
     uv_timeout_s: float = Field(default=600.0, gt=0,
-                                description="Limit for `docs` running the project's env")
+                                description="Limit for `docs` running the project's env "
+                                            "and for `uv lock` in `new`")
+    lock: bool = Field(default=True, description="`new` runs `uv lock` in the new project "
+                                                 "(false: offline, like --no-lock)")

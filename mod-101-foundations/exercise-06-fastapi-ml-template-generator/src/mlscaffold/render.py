@@ -7,16 +7,15 @@ path segments may use `{{package_name}}`; other files are copied as they are.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiinfra_shared.config import ConfigError
-from aiinfra_shared.io import atomic_write_text
 
 from mlscaffold import __version__
 from mlscaffold.answers import ANSWERS_FILE, AnswersRecord
@@ -93,9 +92,10 @@ def check_target(target: Path) -> None:
     # END SOLUTION
 
 
-def write_new_project(target: Path, files: dict[str, str], record: AnswersRecord) -> None:
+def write_new_project(target: Path, files: dict[str, str], record: AnswersRecord,
+                      finalize: Callable[[Path], None] | None = None) -> None:
     """Write everything into a temp dir beside `target`, then move it into place in one rename,
-    so a failure leaves nothing behind."""
+    so a failure leaves nothing behind. `finalize(staging)` runs before the rename (`uv lock`)."""
     # BEGIN SOLUTION: write into a staging dir beside the target, then one rename
     check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +108,8 @@ def write_new_project(target: Path, files: dict[str, str], record: AnswersRecord
             path.write_text(text)
         (staging / ANSWERS_FILE).write_text(record.to_yaml())
         (staging / BASE_FILE).write_text(base_snapshot(files))
+        if finalize is not None:
+            finalize(staging)
         staging.chmod(0o755)
         if target.is_dir():
             target.rmdir()  # empty (checked above)
@@ -116,12 +118,3 @@ def write_new_project(target: Path, files: dict[str, str], record: AnswersRecord
         shutil.rmtree(staging, ignore_errors=True)
         raise
     # END SOLUTION
-
-
-def write_project_file(project: Path, rel: str, text: str) -> None:
-    atomic_write_text(project / rel, text)
-
-
-def remove_project_file(project: Path, rel: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        (project / rel).unlink()

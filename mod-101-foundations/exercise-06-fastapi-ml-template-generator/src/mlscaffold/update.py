@@ -9,12 +9,13 @@ overlapping edits are written with conflict markers and reported.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from aiinfra_shared.config import ConfigError
-from aiinfra_shared.io import atomic_write_text
 
 from mlscaffold import __version__
 from mlscaffold.adapters.git_merge import merge_text
@@ -23,9 +24,7 @@ from mlscaffold.render import (
     BASE_FILE,
     base_snapshot,
     read_base_snapshot,
-    remove_project_file,
     render_files,
-    write_project_file,
 )
 from mlscaffold.templates import get_template
 
@@ -127,16 +126,59 @@ def plan_update(project: Path, templates_dir: Path | None = None,
     # END SOLUTION
 
 
+class UpdateApplyError(RuntimeError):
+    """The staged update could not be moved into place; the project was rolled back."""
+
+
 def apply_update(plan: UpdatePlan) -> None:
-    """Write the planned files, then the new answers record and merge base (each atomic)."""
-    # BEGIN SOLUTION: write or delete the planned files, then the answers and new base
-    for change in plan.changes:
-        if change.action == "delete":
-            remove_project_file(plan.project, change.path)
-        elif change.text is not None:
-            write_project_file(plan.project, change.path, change.text)
+    """Apply the whole update or none of it.
+
+    Every new file (and the new answers record and merge base) is first written into a
+    staging folder inside the project (same filesystem), so rendering or a full disk fails
+    before any project file changes. Then each file is moved into place with one rename,
+    after copying the file it replaces aside; if any step fails, the files already moved are
+    put back and added files removed, so the project is left exactly as it was.
+    """
+    # BEGIN SOLUTION: stage every file, back up what is replaced, rename in, roll back
     record = AnswersRecord(template=plan.template, template_version=plan.new_version,
                            mlscaffold_version=__version__, answers=plan.answers)
-    atomic_write_text(plan.project / ANSWERS_FILE, record.to_yaml())
-    atomic_write_text(plan.project / BASE_FILE, base_snapshot(plan.rendered))
+    writes = {c.path: c.text for c in plan.changes
+              if c.action != "delete" and c.text is not None}
+    writes[ANSWERS_FILE] = record.to_yaml()
+    writes[BASE_FILE] = base_snapshot(plan.rendered)
+    deletes = [c.path for c in plan.changes if c.action == "delete"]
+    staging = Path(tempfile.mkdtemp(prefix=".mlscaffold-update-", dir=plan.project))
+    undo: list[tuple[Path, Path | None]] = []  # (project file, its backup or None if new)
+    try:
+        try:
+            staged: dict[str, Path] = {}
+            for n, (rel, text) in enumerate(writes.items()):
+                staged[rel] = staging / "new" / str(n)
+                staged[rel].parent.mkdir(parents=True, exist_ok=True)
+                staged[rel].write_text(text)
+            for n, rel in enumerate([*writes, *deletes]):
+                target = plan.project / rel
+                backup = None
+                if target.is_file():
+                    backup = staging / "old" / str(n)
+                    backup.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(target, backup)
+                if rel in staged:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    staged[rel].replace(target)
+                    undo.append((target, backup))
+                elif backup is not None:
+                    target.unlink()
+                    undo.append((target, backup))
+        except OSError as exc:
+            for target, backup in reversed(undo):
+                if backup is not None:
+                    backup.replace(target)
+                else:
+                    target.unlink(missing_ok=True)
+            reason = exc.strerror or str(exc)
+            raise UpdateApplyError(f"cannot apply the update to {plan.project} ({reason}); "
+                                   "nothing changed") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     # END SOLUTION

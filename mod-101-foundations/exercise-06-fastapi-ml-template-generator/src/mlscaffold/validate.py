@@ -1,11 +1,15 @@
 """`mlscaffold validate`: check a project against the platform standards the templates encode.
 
-Static checks only (files, Dockerfile, manifests, sources), so it runs in CI without Docker or
-a cluster. Each check says what it looked for and what it found.
+Static checks (files, lock, Dockerfile, manifests, CI workflow) need no Docker or cluster.
+Runtime checks prove what matters most and what no string search can: in the project's own
+uv environment the app imports and builds, its OpenAPI schema is valid (openapi-spec-validator),
+`GET /health` answers 200 through the app's lifespan, and the project's test suite passes
+(`--static` skips them, e.g. offline). Each check says what it looked for and what it found.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +17,14 @@ from typing import Any
 
 import yaml
 from aiinfra_shared.config import ConfigError
+from openapi_spec_validator import validate as validate_openapi
 
+from mlscaffold.adapters.project_env import ProjectEnvError, probe_app, run_project_tests
 from mlscaffold.answers import AnswersRecord
 from mlscaffold.templates import load_templates
 
-REQUIRED_FILES = ("pyproject.toml", "README.md", "Makefile", "Dockerfile", ".dockerignore",
+REQUIRED_FILES = ("pyproject.toml", "uv.lock", "README.md", "Makefile", "Dockerfile",
+                  ".dockerignore",
                   "docker-compose.yml", "k8s/deployment.yaml", "k8s/service.yaml",
                   "k8s/hpa.yaml", ".github/workflows/ci.yml", ".pre-commit-config.yaml")
 ROUTES = ("/health", "/ready", "/metrics", "/info", "/predict")
@@ -134,7 +141,69 @@ def check_sources(project: Path) -> list[Check]:
     # END SOLUTION
 
 
-def validate_project(project: Path, templates_dir: Path | None = None) -> list[Check]:
+def check_ci_installs_uv(workflow_text: str) -> Check:
+    """Every job that runs uv must set it up first (a runner image has no uv)."""
+    # BEGIN SOLUTION: per job, astral-sh/setup-uv must come before the first uv command
+    try:
+        jobs = (yaml.safe_load(workflow_text) or {}).get("jobs", {}) or {}
+    except yaml.YAMLError as exc:
+        return Check("ci installs uv", False, f"workflow is not valid YAML: {exc}")
+    bad = []
+    for name, job in jobs.items():
+        steps = job.get("steps", []) if isinstance(job, dict) else []
+        has_uv = False
+        for step in steps:
+            if "astral-sh/setup-uv" in str(step.get("uses", "")):
+                has_uv = True
+            elif re.search(r"\buv (sync|run|lock|pip|build)\b", str(step.get("run", ""))) \
+                    and not has_uv:
+                bad.append(str(name))
+                break
+    return Check("ci installs uv", bool(jobs) and not bad,
+                 "jobs call uv without setup-uv: " + ", ".join(bad) if bad else
+                 "every job that runs uv sets it up first")
+    # END SOLUTION
+
+
+def check_runtime(project: Path, package: str, timeout: float = 600.0) -> list[Check]:
+    """Run the project: app imports, valid OpenAPI, /health answers 200, its tests pass."""
+    # BEGIN SOLUTION: probe the app in its env, validate the schema, run the suite
+    try:
+        probe = probe_app(project, package, timeout)
+    except ProjectEnvError as exc:
+        return [Check("app imports", False, str(exc))]
+    if "import_error" in probe:
+        return [Check("app imports", False, f"{package}.main.create_app(): "
+                                            f"{probe['import_error']}")]
+    checks = [Check("app imports", True, f"{package}.main.create_app() builds the app")]
+    if "openapi" in probe:
+        try:
+            validate_openapi(probe["openapi"])
+            paths = probe["openapi"].get("paths", {})
+            missing = [r for r in ROUTES if r not in paths]
+            checks.append(Check("openapi schema valid", not missing,
+                                f"missing routes: {', '.join(missing)}" if missing else
+                                f"OpenAPI {probe['openapi'].get('openapi')}, "
+                                f"{len(paths)} paths"))
+        except Exception as exc:  # the validator raises many kinds of errors
+            checks.append(Check("openapi schema valid", False,
+                                f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
+    else:
+        checks.append(Check("openapi schema valid", False, probe.get("openapi_error", "none")))
+    status, body = probe.get("health", [None, probe.get("health_error", "no answer")])
+    checks.append(Check("/health answers", status == 200,
+                        f"GET /health -> {status} {body}" if status else str(body)))
+    try:
+        passed, summary = run_project_tests(project, timeout)
+    except ProjectEnvError as exc:
+        passed, summary = False, str(exc)
+    checks.append(Check("project tests pass", passed, summary))
+    return checks
+    # END SOLUTION
+
+
+def validate_project(project: Path, templates_dir: Path | None = None, runtime: bool = True,
+                     timeout: float = 600.0) -> list[Check]:
     """All checks for `project` (a directory); failures are results, not exceptions."""
     if not project.is_dir():
         raise FileNotFoundError(f"project directory {project} does not exist")
@@ -155,4 +224,12 @@ def validate_project(project: Path, templates_dir: Path | None = None) -> list[C
     checks += check_dockerfile(dockerfile.read_text() if dockerfile.is_file() else "")
     checks += check_manifests(project / "k8s")
     checks += check_sources(project)
+    workflow = project / ".github/workflows/ci.yml"
+    checks.append(check_ci_installs_uv(workflow.read_text() if workflow.is_file() else ""))
+    if runtime:
+        package = project.name.replace("-", "_")
+        with contextlib.suppress(ConfigError):
+            package = AnswersRecord.read(project).answers.get("project_name",
+                                                              project.name).replace("-", "_")
+        checks += check_runtime(project, package, timeout)
     return checks

@@ -43,7 +43,9 @@ def _generate(template: str, parent: Path) -> Generated:
                                       "--no-interactive"])
     assert result.exit_code == 0, result.output
     path = parent / name
-    sync = subprocess.run([find_uv(), "sync", "--quiet"], cwd=path, env=subprocess_env(),
+    # --locked: `new` must have written a uv.lock that matches pyproject.toml.
+    sync = subprocess.run([find_uv(), "sync", "--locked", "--quiet"], cwd=path,
+                          env=subprocess_env(),
                           capture_output=True, text=True, timeout=900, check=False)
     assert sync.returncode == 0, sync.stderr[-3000:]
     suite = subprocess.run([str(path / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider"],

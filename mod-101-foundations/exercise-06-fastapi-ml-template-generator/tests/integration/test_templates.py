@@ -34,6 +34,22 @@ def test_generated_test_suite_passes(generated: Callable[[str], Generated],
     assert " passed" in project.suite.stdout and " failed" not in project.suite.stdout
 
 
+@pytest.mark.points(1)
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_new_writes_uv_lock_and_ci_installs_uv(generated: Callable[[str], Generated],
+                                               template: str) -> None:
+    """The Dockerfile and CI run `uv sync --locked`: the lock must come with the project, and
+    every CI job that calls uv must install it first (the generated suite checks it too)."""
+    project = generated(template)
+    lock = project.path / "uv.lock"
+    assert lock.is_file()
+    assert f'name = "{project.path.name}"' in lock.read_text()
+    result = project.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_platform.py",
+                         "-k", "uv_lock or ci_job")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "2 passed" in result.stdout
+
+
 @pytest.mark.hidden
 @pytest.mark.points(1)
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -161,3 +177,46 @@ def test_validate_command_accepts_generated_project(generated: Callable[[str], G
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["ok"] is True
+
+
+@pytest.mark.points(4)
+def test_validate_runs_the_app_and_its_tests(generated: Callable[[str], Generated]) -> None:
+    """validate proves the service works, not just that strings occur in its files."""
+    import subprocess
+
+    exe = str(Path(sys.executable).parent / "mlscaffold")
+    project = generated("sklearn")
+
+    def validate() -> tuple[int, dict[str, tuple[bool, str]]]:
+        result = subprocess.run([exe, "validate", str(project.path), "--json"],
+                                env=subprocess_env(), capture_output=True, text=True,
+                                check=False)
+        checks = {c["check"]: (c["ok"], c["detail"])
+                  for c in json.loads(result.stdout)["checks"]}
+        return result.returncode, checks
+
+    code, checks = validate()
+    assert code == 0, checks
+    for name in ("app imports", "openapi schema valid", "/health answers",
+                 "project tests pass", "ci installs uv"):
+        assert checks[name][0], (name, checks[name])
+    assert "passed" in checks["project tests pass"][1]
+
+    main = project.path / "src" / project.package / "main.py"
+    original = main.read_text()
+    broken_test = project.path / "tests" / "test_zz_broken.py"
+    try:
+        broken_test.write_text("def test_broken() -> None:\n    assert 1 == 2\n")
+        code, checks = validate()
+        assert code == 1
+        assert checks["app imports"][0] and not checks["project tests pass"][0]
+        assert "1 failed" in checks["project tests pass"][1]
+        broken_test.unlink()
+        main.write_text(original + "\nraise RuntimeError('broken at import')\n")
+        code, checks = validate()
+        assert code == 1
+        assert not checks["app imports"][0]
+        assert "broken at import" in checks["app imports"][1]
+    finally:
+        main.write_text(original)
+        broken_test.unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,43 @@ def test_update_can_change_an_answer(templates_copy: Path, project: Path) -> Non
     assert "maxReplicas: 9" in (project / "k8s/hpa.yaml").read_text()
     bad = mls(templates_copy, "update", str(project), "--set", "max_replicas=zero")
     assert bad.exit_code == 3 and "max_replicas" in bad.output
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.hidden
+@pytest.mark.points(4)
+def test_update_is_applied_all_or_nothing(templates_copy: Path, project: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole update is staged first; if moving the second file into place fails (disk
+    full), the files already replaced are put back: the project is as it was."""
+    _edit(templates_copy / "_common/files/Dockerfile.j2", "--retries=3", "--retries=5")
+    (templates_copy / "_common/files/SECURITY.md.j2").write_text("Report to {{ author }}\n")
+    _bump(templates_copy, "sklearn", "1.1.0")
+    before = _tree(project)
+    real_replace = os.replace
+    moved: list[str] = []
+
+    def failing_replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(dst).is_relative_to(project) and ".mlscaffold-update-" in str(src) \
+                and ".mlscaffold-update-" not in str(dst):
+            moved.append(str(dst))
+            if len(moved) == 2:
+                raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    failed = mls(templates_copy, "update", str(project))
+    assert failed.exit_code == 1, failed.output
+    assert "nothing changed" in failed.output
+    assert len(failed.output.strip().splitlines()) == 1
+    # One file had been replaced already; it was put back (a third move, to the same path).
+    assert len(moved) == 3 and moved[2] == moved[0]
+    assert _tree(project) == before
+    monkeypatch.undo()
+    assert mls(templates_copy, "update", str(project)).exit_code == 0
+    assert "--retries=5" in (project / "Dockerfile").read_text()
+    assert not list(project.glob(".mlscaffold-update-*"))

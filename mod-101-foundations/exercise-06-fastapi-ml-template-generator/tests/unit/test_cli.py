@@ -98,6 +98,24 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list[str
 
 
 @pytest.mark.points(2)
+def test_failed_uv_lock_writes_nothing_and_no_lock_skips_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLSCAFFOLD_LOCK", "true")
+    monkeypatch.setenv("UV_OFFLINE", "1")  # offline with an empty cache: uv lock must fail
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-cache"))
+    out = tmp_path / "out"
+    failed = run("new", "offline-svc", "-o", str(out), "--no-interactive")
+    assert failed.exit_code == 5, failed.output
+    assert "uv lock failed" in failed.output and "--no-lock" in failed.output
+    assert len(failed.output.strip().splitlines()) == 1
+    assert not out.exists() or list(out.iterdir()) == []  # no project, no staging leftovers
+    skipped = run("new", "offline-svc", "-o", str(out), "--no-lock", "--no-interactive")
+    assert skipped.exit_code == 0, skipped.output
+    assert (out / "offline-svc" / "pyproject.toml").is_file()
+    assert not (out / "offline-svc" / "uv.lock").exists()
+
+
+@pytest.mark.points(2)
 def test_target_not_empty_is_a_conflict(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "keep.txt").write_text("mine")
@@ -139,16 +157,16 @@ def test_update_on_foreign_project(tmp_path: Path) -> None:
 
 @pytest.mark.points(4)
 def test_validate_generated_then_broken_project(tmp_path: Path) -> None:
-    assert run("new", "svc", "-t", "pytorch", "-o", str(tmp_path), "--no-interactive"
-               ).exit_code == 0
+    assert run("new", "svc", "-t", "pytorch", "-o", str(tmp_path), "--no-interactive",
+               "--lock").exit_code == 0
     project = tmp_path / "svc"
-    result = run("validate", str(project), "--json")
+    result = run("validate", str(project), "--static", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["ok"] and len(report["checks"]) >= 12
     dockerfile = project / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text().replace("USER 10001\n", ""))
     (project / "k8s/hpa.yaml").unlink()
-    result = run("validate", str(project))
+    result = run("validate", str(project), "--static")
     assert result.exit_code == 1
     assert "dockerfile non-root user" in result.output and "required files" in result.output

@@ -8,7 +8,7 @@ import pytest
 
 from mlscaffold.answers import AnswersRecord
 from mlscaffold.docs import architecture_markdown, openapi_markdown
-from mlscaffold.validate import check_dockerfile, check_manifests
+from mlscaffold.validate import check_ci_installs_uv, check_dockerfile, check_manifests
 
 SCHEMA = {
     "openapi": "3.1.0",
@@ -102,3 +102,22 @@ spec:
     assert "readiness=None" in checks["k8s probes"].detail
     assert not checks["k8s resources"].ok
     assert not checks["k8s runAsNonRoot"].ok
+
+
+@pytest.mark.points(2)
+def test_ci_must_set_up_uv_before_using_it() -> None:
+    good = """jobs:
+  test:
+    steps:
+      - uses: actions/checkout@v5
+      - uses: astral-sh/setup-uv@v6
+      - run: uv sync --locked
+  image:
+    steps:
+      - run: docker build .
+"""
+    assert check_ci_installs_uv(good).ok
+    bad = good.replace("      - run: docker build .", "      - run: |\n          uv lock\n"
+                       "          docker build .")
+    check = check_ci_installs_uv(bad)
+    assert not check.ok and "image" in check.detail

@@ -15,12 +15,14 @@ class Engine:
     name: str
     exe: str
 
-    def build_command(self, context: Path, tag: str) -> list[str]:
+    def build_command(self, context: Path, tag: str, platform: str | None = None) -> list[str]:
+        """The build command; `platform` matches the one the exported lock was resolved for."""
         dockerfile = str(context / "Dockerfile")
+        plat = ["--platform", platform] if platform else []
         if self.name == "buildah":
-            return [self.exe, "build", "--isolation", "chroot", "-f", dockerfile, "-t", tag,
-                    str(context)]
-        return [self.exe, "build", "-f", dockerfile, "-t", tag, str(context)]
+            return [self.exe, "build", "--isolation", "chroot", *plat, "-f", dockerfile,
+                    "-t", tag, str(context)]
+        return [self.exe, "build", *plat, "-f", dockerfile, "-t", tag, str(context)]
 
 
 def _docker_daemon_up(exe: str) -> bool:
@@ -47,5 +49,7 @@ def detect_engine() -> Engine:
     # END SOLUTION
 
 
-def build(engine: Engine, context: Path, tag: str, timeout: float = 1800.0) -> None:
-    run_tool(engine.build_command(context, tag), what=f"{engine.name} build", timeout=timeout)
+def build(engine: Engine, context: Path, tag: str, timeout: float = 1800.0,
+          platform: str | None = None) -> None:
+    run_tool(engine.build_command(context, tag, platform), what=f"{engine.name} build",
+             timeout=timeout)

@@ -54,7 +54,8 @@ class PoetryBackend(Backend):
         pyproject.write_text(tomli_w.dumps(poetry_pyproject(ctx)))
         try:
             run_tool([self._poetry(), "lock", "--directory", str(ctx.state_dir)],
-                     what="poetry lock", env=self._env(ctx), timeout=ctx.settings.timeout)
+                     what="poetry lock", env=self._env(ctx), timeout=ctx.settings.timeout,
+                     index_url=ctx.settings.index_url)
         except Exception:
             if old is None:
                 pyproject.unlink(missing_ok=True)
@@ -83,4 +84,5 @@ class PoetryBackend(Backend):
         only = ",".join(["main", *(["dev"] if dev else []), *groups])
         run_tool([self._poetry(), "sync", "--no-root", "--only", only,
                   "--directory", str(ctx.state_dir)],
-                 what="poetry sync", env=self._env(ctx, env), timeout=ctx.settings.timeout)
+                 what="poetry sync", env=self._env(ctx, env), timeout=ctx.settings.timeout,
+                 index_url=ctx.settings.index_url)

@@ -15,6 +15,10 @@ def _noop() -> None:
     return None
 
 
+def _nothing_applied() -> dict[str, Any]:
+    return {}
+
+
 @dataclass
 class Workload:
     """A built model bound to its batch; `step()` runs one train step or one inference."""
@@ -26,6 +30,11 @@ class Workload:
     channels_last_applied: bool = False
     reset_device_memory: Callable[[], None] = field(default=_noop)
     device_memory_peak_mb: Callable[[], float | None] = field(default=_none)
+    # What the framework actually did, read back after the run (not the options asked for):
+    # compute_dtype / param_dtype of the model, whether the compiled function ran
+    # (`compiled`), how often Python traced the step (`traces`). Tests assert on it, so an
+    # option that is silently ignored shows.
+    applied: Callable[[], dict[str, Any]] = field(default=_nothing_applied)
 
 
 class UnsupportedJobError(Exception):

@@ -169,6 +169,23 @@ def make_apply(spec: ModelSpec) -> Callable[[Params, jax.Array], jax.Array]:
     # END SOLUTION
 
 
+def matmul_dtype(fn: Callable[..., Any], *args: Any) -> str | None:
+    """The dtype the first convolution / matrix product of `fn` computes in (from its jaxpr),
+    i.e. what bf16 actually changed, not what was asked for."""
+    def search(jaxpr: Any) -> str | None:
+        for eqn in jaxpr.eqns:
+            if eqn.primitive.name in {"conv_general_dilated", "dot_general"}:
+                return str(eqn.invars[0].aval.dtype)
+            for param in eqn.params.values():  # scan / cond / pjit bodies (the LSTM)
+                inner = getattr(param, "jaxpr", None)
+                found = search(getattr(inner, "jaxpr", inner)) if inner is not None else None
+                if found:
+                    return found
+        return None
+
+    return search(jax.make_jaxpr(fn)(*args).jaxpr)
+
+
 def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
     device = jax.devices("gpu" if job.device == "gpu" else "cpu")[0]
     params = jax.device_put(init_params(spec, jax.random.PRNGKey(job.seed)), device)
@@ -178,7 +195,13 @@ def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
     xj = jax.device_put(jnp.asarray(x), device)
     yj = jax.device_put(jnp.asarray(y), device)
 
+    traces = {"n": 0}
+    # Shapes and dtypes only: the train step donates (deletes) the parameter buffers.
+    shapes = jax.tree_util.tree_map(
+        lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), params)  # type: ignore[no-untyped-call]
+
     def logits_fn(p: Params, inp: jax.Array) -> jax.Array:
+        traces["n"] += 1  # under jax.jit this Python body runs once (tracing), eager: each step
         if compute != jnp.float32:  # fp32 master weights, bf16 compute (mixed precision)
             p = jax.tree_util.tree_map(lambda a: a.astype(compute), p)
             if jnp.issubdtype(inp.dtype, jnp.floating):
@@ -188,15 +211,32 @@ def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
     def sync(out: Any) -> None:
         jax.block_until_ready(out)  # type: ignore[no-untyped-call]
 
-    def reset_mem() -> None:
-        return None  # XLA keeps no resettable peak; the peak is process-lifetime
+    peak_at_start: dict[str, float] = {}
 
-    def peak_mem() -> float | None:
+    def device_peak() -> float | None:
         if job.device != "gpu":
             return None
-        stats = device.memory_stats() or {}
-        peak = stats.get("peak_bytes_in_use")
+        peak = (device.memory_stats() or {}).get("peak_bytes_in_use")
         return float(peak) / 2**20 if peak is not None else None
+
+    def reset_mem() -> None:
+        # XLA keeps no resettable peak (process lifetime): remember it, so that peak_mem can
+        # tell whether this job set a new one (then it is this job's) or stayed below it.
+        start = device_peak()
+        if start is not None:
+            peak_at_start["mb"] = start
+
+    def peak_mem() -> float | None:
+        peak = device_peak()
+        if peak is None or peak <= peak_at_start.get("mb", -1.0):
+            return None  # below an earlier job's peak: not attributable (use --isolate-jobs)
+        return peak
+
+    def applied() -> dict[str, Any]:
+        n = traces["n"]  # before make_jaxpr below traces the function once more
+        return {"compute_dtype": matmul_dtype(logits_fn, shapes, xj),
+                "param_dtype": str(jax.tree_util.tree_leaves(shapes)[0].dtype),
+                "compiled": bool(job.jit) and n == 1, "traces": n}
 
     if job.mode == "infer":
         infer_fn = jax.jit(logits_fn) if job.jit else logits_fn
@@ -205,7 +245,7 @@ def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
             return infer_fn(params, xj)
 
         return Workload(count, infer, sync, reset_device_memory=reset_mem,
-                        device_memory_peak_mb=peak_mem)
+                        device_memory_peak_mb=peak_mem, applied=applied)
 
     opt = optax.adam(job.learning_rate, eps=1e-8)
     state = {"params": params, "opt": opt.init(params)}
@@ -225,4 +265,5 @@ def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
         return loss
 
     return Workload(count, train, sync, loss_of=lambda out: float(out),
-                    reset_device_memory=reset_mem, device_memory_peak_mb=peak_mem)
+                    reset_device_memory=reset_mem, device_memory_peak_mb=peak_mem,
+                    applied=applied)

@@ -11,6 +11,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -122,6 +123,17 @@ def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
             return None
         return float(tf.config.experimental.get_memory_info("GPU:0")["peak"]) / 2**20
 
+    def applied_by(fn: Any, *args: Any) -> Callable[[], dict[str, Any]]:
+        def applied() -> dict[str, Any]:
+            # The graph TF runs carries _XlaMustCompile when XLA compiles it.
+            attr = fn.get_concrete_function(*args).function_def.attr.get("_XlaMustCompile")
+            return {"compute_dtype": str(model.dtype_policy.compute_dtype),
+                    "param_dtype": str(getattr(model.trainable_variables[0].dtype, "name",
+                                               model.trainable_variables[0].dtype)),
+                    "compiled": bool(attr is not None and attr.b),
+                    "traces": int(fn.experimental_get_tracing_count())}
+        return applied
+
     if job.mode == "infer":
         @tf.function(jit_compile=job.jit)
         def infer_fn(inp: tf.Tensor) -> tf.Tensor:
@@ -132,7 +144,7 @@ def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
                 return infer_fn(xt)
 
         return Workload(count, infer, sync, reset_device_memory=reset_mem,
-                        device_memory_peak_mb=peak_mem)
+                        device_memory_peak_mb=peak_mem, applied=applied_by(infer_fn, xt))
 
     opt = keras.optimizers.Adam(learning_rate=job.learning_rate, epsilon=1e-8)
     opt.build(model.trainable_variables)
@@ -152,4 +164,5 @@ def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
             return train_fn(xt, yt)
 
     return Workload(count, train, sync, loss_of=lambda out: float(np.asarray(out)),
-                    reset_device_memory=reset_mem, device_memory_peak_mb=peak_mem)
+                    reset_device_memory=reset_mem, device_memory_peak_mb=peak_mem,
+                    applied=applied_by(train_fn, xt, yt))

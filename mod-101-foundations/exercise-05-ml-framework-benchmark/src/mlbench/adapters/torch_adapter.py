@@ -142,15 +142,27 @@ def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
         def peak_mem() -> float | None:
             return None
 
+    seen: dict[str, Any] = {}
+
+    def applied() -> dict[str, Any]:
+        from torch._dynamo.eval_frame import OptimizedModule
+
+        return {"compute_dtype": seen.get("dtype"),
+                "param_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+                "compiled": isinstance(fn, OptimizedModule)}
+
     if job.mode == "infer":
         model.eval()
 
         def infer() -> Any:
             with torch.inference_mode(), autocast():
-                return fn(xt)
+                out = fn(xt)
+            seen["dtype"] = str(out.dtype).removeprefix("torch.")
+            return out
 
         return Workload(count, infer, sync, channels_last_applied=cl,
-                        reset_device_memory=reset_mem, device_memory_peak_mb=peak_mem)
+                        reset_device_memory=reset_mem, device_memory_peak_mb=peak_mem,
+                        applied=applied)
 
     model.train()
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad],
@@ -160,6 +172,7 @@ def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
         opt.zero_grad(set_to_none=True)
         with autocast():
             logits = fn(xt)
+        seen["dtype"] = str(logits.dtype).removeprefix("torch.")
         loss = F.cross_entropy(logits.float(), yt)
         loss.backward()  # type: ignore[no-untyped-call]
         opt.step()
@@ -167,4 +180,4 @@ def build(job: Job, spec: ModelSpec, x: np.ndarray, y: np.ndarray) -> Workload:
 
     return Workload(count, train, sync, loss_of=lambda out: float(out.detach()),
                     channels_last_applied=cl, reset_device_memory=reset_mem,
-                    device_memory_peak_mb=peak_mem)
+                    device_memory_peak_mb=peak_mem, applied=applied)

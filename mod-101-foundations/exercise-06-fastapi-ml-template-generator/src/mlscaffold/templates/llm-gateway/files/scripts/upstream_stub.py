@@ -5,11 +5,14 @@
 Not a model: it exists so the gateway can be exercised end to end (JSON and SSE streaming)
 without a GPU. Point APP_UPSTREAM_URL at a real server (vLLM, llama.cpp, Ollama) in production.
 A message "__fail__" makes it answer 500, to test the gateway's error path.
+STUB_CHUNK_DELAY_S (default 0) spaces the streamed chunks out, as a model generating tokens
+does, so tests can tell a streaming relay from one that buffers the whole answer.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 app = FastAPI(title="upstream stub")
+CHUNK_DELAY_S = float(os.environ.get("STUB_CHUNK_DELAY_S", "0"))
 
 
 @app.get("/v1/models")
@@ -51,6 +55,8 @@ async def chat(request: Request) -> JSONResponse | StreamingResponse:
 
     def events() -> Iterator[str]:
         for i, word in enumerate(text.split(" ")):
+            if i and CHUNK_DELAY_S:
+                time.sleep(CHUNK_DELAY_S)  # a sync generator: Starlette runs it in a thread
             delta = {"content": word if i == 0 else " " + word}
             chunk = {"id": "chatcmpl-stub", "object": "chat.completion.chunk",
                      "created": created, "model": model,
