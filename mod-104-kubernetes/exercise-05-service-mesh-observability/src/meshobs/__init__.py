@@ -1,0 +1,3 @@
+"""Service Mesh Observability."""
+
+__version__ = "0.1.0"

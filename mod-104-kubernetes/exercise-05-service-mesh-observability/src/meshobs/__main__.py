@@ -1,0 +1,3 @@
+from meshobs.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Progressive delivery, Flagger-like: canary, A/B and blue-green analysis over Prometheus."""

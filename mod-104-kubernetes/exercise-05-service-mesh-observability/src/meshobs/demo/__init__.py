@@ -1,0 +1,1 @@
+"""The demo model-serving stack: gateway -> model (v1, v2) -> features."""

@@ -1,0 +1,1 @@
+"""Renderers: mesh.yaml -> Istio, Linkerd, install values, kustomize, HAProxy."""
