@@ -1,0 +1,3 @@
+"""Model Monitoring Drift."""
+
+__version__ = "0.1.0"

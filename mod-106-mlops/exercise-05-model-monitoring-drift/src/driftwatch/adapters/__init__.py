@@ -1,0 +1,1 @@
+"""One module per external system: Evidently, the Pushgateway, Airflow, files."""
