@@ -1,0 +1,3 @@
+"""Streaming Pipeline Kafka."""
+
+__version__ = "0.1.0"
