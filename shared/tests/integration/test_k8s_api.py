@@ -128,3 +128,43 @@ def test_crd_from_the_api_finalizers_and_conflicts(k8s_api: K8sApi) -> None:
     custom.patch_namespaced_custom_object(*WIDGET[:2], "default", WIDGET[2], "w2",
                                           {"metadata": {"finalizers": None}})
     assert k8s_api.get("example.com/v1/widgets", "default", "w2") is None
+
+
+def test_watch_from_a_list_version_and_failed_json_patch_test(k8s_api: K8sApi) -> None:
+    """What kopf relies on: a watch started from a list's resourceVersion replays only what
+    changed since (kmock replays everything, so kopf retried finalizer patches against stale
+    copies), a write made right after the watch starts is streamed, and a JSON-patch `test`
+    op on a stale resourceVersion answers 422 (kmock: 500, which kopf retries as is)."""
+    from kubernetes import client, config, watch
+
+    config.load_kube_config()
+    custom = client.CustomObjectsApi()
+    k8s_api.declare(*WIDGET, "Widget")
+    custom.create_namespaced_custom_object(*WIDGET[:2], "default", WIDGET[2], _widget("old", 1))
+    listed = custom.list_cluster_custom_object(*WIDGET)
+    since = listed["metadata"]["resourceVersion"]
+    custom.create_namespaced_custom_object(*WIDGET[:2], "default", WIDGET[2], _widget("new", 2))
+
+    stream = watch.Watch()
+    seen: list[tuple[str, str]] = []
+    for event in stream.stream(custom.list_cluster_custom_object, *WIDGET,
+                               resource_version=since, timeout_seconds=5):
+        seen.append((event["type"], event["object"]["metadata"]["name"]))
+        if len(seen) == 1:  # written while the stream is open: must not be lost
+            custom.patch_namespaced_custom_object(*WIDGET[:2], "default", WIDGET[2], "old",
+                                                  {"spec": {"size": 5}})
+        if len(seen) == 2:
+            stream.stop()
+    assert seen == [("ADDED", "new"), ("MODIFIED", "old")]
+    taken = k8s_api.take_requests()
+    assert ("PATCH", "old") in [(r.method, r.name) for r in taken]
+    assert k8s_api.requests == []
+
+    stale = listed["items"][0]["metadata"]["resourceVersion"]
+    with pytest.raises(client.ApiException) as failed:  # a list body is sent as a JSON patch
+        custom.patch_namespaced_custom_object(
+            *WIDGET[:2], "default", WIDGET[2], "old",
+            [{"op": "test", "path": "/metadata/resourceVersion", "value": stale},
+             {"op": "add", "path": "/metadata/finalizers", "value": ["x"]}])
+    assert failed.value.status == 422
+    assert "finalizers" not in k8s_api.get("example.com/v1/widgets", "default", "old")["metadata"]
