@@ -227,17 +227,23 @@ def inject(ctx: click.Context, service_url: str | None, latency_ms: float,
               show_default=True, help="Directory to write into.")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 if the files under --out differ from the code.")
-def render(out: Path, check: bool) -> None:
+@click.pass_context
+def render(ctx: click.Context, out: Path, check: bool) -> None:
     """Render Prometheus config + rules, Alertmanager config and Grafana dashboards.
+
+    Alerts link their runbook at the runbook_base_url setting.
 
     \b
     Examples:
       modelmon render --out deploy
       modelmon render --out deploy --check     # CI: committed files match the code
+      MODELMON_RUNBOOK_BASE_URL=https://wiki.example.org/ml/runbooks modelmon render --out x
     """
     from modelmon.render import render_files, write_files
+    from modelmon.rules import RuleParams
 
-    files = render_files()
+    settings = _settings(ctx)
+    files = render_files(RuleParams(runbook_base_url=settings.runbook_base_url))
     if check:
         stale = [rel for rel, text in files.items()
                  if not (out / rel).is_file() or (out / rel).read_text() != text]

@@ -11,6 +11,8 @@ from pathlib import Path
 from aiinfra_shared.config import ExerciseSettings, settings_config
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from modelmon.rules import DEFAULT_RUNBOOK_BASE_URL
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -73,12 +75,15 @@ class Settings(ExerciseSettings):
     model_config = settings_config(env_prefix="MODELMON_")
 
     prometheus_url: str = "http://127.0.0.1:9090"
+    runbook_base_url: str = Field(default=DEFAULT_RUNBOOK_BASE_URL,
+                                  description="URL of the published docs/runbooks.md; alerts "
+                                              "link {runbook_base_url}#{alert name}")
     service: ServiceSettings = Field(default_factory=lambda: ServiceSettings())
     exporter: ExporterSettings = Field(default_factory=lambda: ExporterSettings())
     receiver: ReceiverSettings = Field(default_factory=lambda: ReceiverSettings())
     thresholds: Thresholds = Field(default_factory=lambda: Thresholds())
 
-    @field_validator("prometheus_url")
+    @field_validator("prometheus_url", "runbook_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

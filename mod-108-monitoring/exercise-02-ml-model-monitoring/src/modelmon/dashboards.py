@@ -2,8 +2,9 @@
 
 One overview dashboard, templated on `model` and `version` (multi-select, so versions can be
 compared side by side): latency, throughput, errors, prediction and confidence distributions,
-drift per feature, data quality and accuracy. Grafana cannot run here, so tests validate the
-JSON structurally and run every query against a real Prometheus.
+drift per feature, data quality and accuracy, and business KPIs from the delayed outcomes.
+Grafana cannot run here, so tests validate the JSON structurally and run every query against
+a real Prometheus.
 """
 
 from __future__ import annotations
@@ -76,6 +77,14 @@ PANELS: tuple[Panel | str, ...] = (
           ((f"modelmon_feature_null_rate{{{SEL}}}", "null {{feature}}"),
            (f"modelmon_feature_out_of_range_rate{{{SEL}}}", "out of range {{feature}}")),
           unit="percentunit", thresholds=((0.05, "red"),)),
+    "Business KPIs",
+    Panel("Value per prediction (from delayed outcomes)",
+          ((f"modelmon_business_value_per_prediction{{{SEL}}}", "{{model}} {{version}}"),
+           (f"modelmon:business_value_per_prediction:vs_offset{{{SEL}}}",
+            "vs earlier {{model}} {{version}}"))),
+    Panel("Positive outcome rate (conversion / churn)",
+          ((f"modelmon_business_outcome_rate{{{SEL}}}", "{{model}} {{version}}"),),
+          unit="percentunit"),
 )
 
 

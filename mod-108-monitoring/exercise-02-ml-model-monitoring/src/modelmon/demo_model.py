@@ -24,6 +24,14 @@ VALID_RANGE: tuple[float, float] = (-6.0, 6.0)  # values outside are data-qualit
 MODEL_WEIGHTS: tuple[float, ...] = (1.4, -1.1, 0.7, 0.1, 0.5)
 TRUE_WEIGHTS: tuple[float, ...] = (1.5, -1.0, 0.8, 0.0, 0.5)
 TRUE_NOISE = 0.5
+# the business side of the delayed outcome: a retained customer (label 0) keeps paying this
+# much per period, a churned one (label 1) nothing; the exporter reports it per prediction
+RETAINED_VALUE = 30.0
+
+
+def outcome_value(label: int) -> float:
+    """Business value (revenue per period) realised by a churn outcome."""
+    return 0.0 if label == 1 else RETAINED_VALUE
 
 
 @dataclass(frozen=True)

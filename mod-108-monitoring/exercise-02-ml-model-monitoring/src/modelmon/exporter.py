@@ -148,6 +148,15 @@ def render_snapshot(snap: Snapshot) -> Iterator[GaugeMetricFamily | CounterMetri
             ("rmse", "Root mean squared error on labelled predictions in the window"),
         ]
     }
+    business = {
+        name: GaugeMetricFamily(f"modelmon_business_{name}", help_text, labels=mv)
+        for name, help_text in [
+            ("outcome_rate", "Share of resolved predictions whose delayed outcome is positive "
+                             "(conversion, churn)"),
+            ("value_per_prediction", "Mean business value (e.g. revenue) reported with the "
+                                     "delayed outcomes of predictions in the window"),
+        ]
+    }
     baseline = GaugeMetricFamily("modelmon_model_baseline",
                                  "Offline baseline of a quality metric (from the reference)",
                                  labels=[*mv, "metric"])
@@ -168,8 +177,10 @@ def render_snapshot(snap: Snapshot) -> Iterator[GaugeMetricFamily | CounterMetri
             quality[name].add_metric(key, value)
         for name, value in m.baseline.items():
             baseline.add_metric([*key, name], value)
+        for name, value in m.business.items():
+            business[name].add_metric(key, value)
     yield from (window_size, labelled, psi, ks, nulls, oor, pred_psi, *quality.values(),
-                baseline)
+                baseline, *business.values())
     malformed = CounterMetricFamily("modelmon_exporter_malformed_lines",
                                     "Log lines skipped because they were not valid records",
                                     labels=["log"])

@@ -105,6 +105,14 @@ class ModelMetrics:
         self.overflow = Counter(f"{prefix}_label_overflow",
                                 "Label values bucketed into __other__ by the cardinality guard",
                                 ["label"], registry=self.registry)
+        # hot-path caches: raw label values -> metric children, filled only with values the
+        # guard accepted (an accepted value stays accepted), so "__other__" is still counted
+        # on every call; bounded because the guard bounds every label
+        self._request_children: dict[tuple[str, str, str, str], tuple[Any, Any]] = {}
+        self._model_labels: dict[tuple[str, str], tuple[str, str]] = {}
+        self._confidence_children: dict[tuple[str, str], Any] = {}
+        self._class_children: dict[tuple[str, str, str], Any] = {}
+        self._feature_children: dict[tuple[str, str, str], list[Any]] = {}
 
     def _g(self, label: str, value: str) -> str:
         guarded = self.guard(label, value)
@@ -112,30 +120,77 @@ class ModelMetrics:
             self.overflow.labels(label).inc()
         return guarded
 
+    def register_model(self, model: str, version: str,
+                       routes: Iterable[str] = ()) -> None:
+        """Create the request series of a model version at zero, before any request.
+
+        Call it at start-up for every version the service serves: a labelled series only
+        exists once it has been touched, so without this a version that never gets a request
+        (after a deploy or a restart) has no series at all and `rate(...) == 0` cannot fire.
+        """
+        # BEGIN SOLUTION: touch the request counter per outcome and the latency per route
+        m, v = self._g("model", model), self._g("version", version)
+        for outcome in ("success", "client_error", "server_error"):
+            self.requests.labels(m, v, outcome)
+        for route in routes:
+            self.latency.labels(m, v, self._g("route", route))
+        # END SOLUTION
+
     def observe_request(self, model: str, version: str, route: str, seconds: float,
                         outcome: str) -> None:
-        m, v = self._g("model", model), self._g("version", version)
-        self.latency.labels(m, v, self._g("route", route)).observe(seconds)
-        self.requests.labels(m, v, outcome).inc()
+        key = (model, version, route, outcome)
+        children = self._request_children.get(key)
+        if children is None:
+            m, v, r = self._g("model", model), self._g("version", version), self._g("route", route)
+            children = (self.latency.labels(m, v, r), self.requests.labels(m, v, outcome))
+            if OTHER not in (m, v, r):
+                self._request_children[key] = children
+        children[0].observe(seconds)
+        children[1].inc()
 
     def observe_prediction(self, model: str, version: str, prediction: float | int | str,
                            confidence: float | None = None,
                            features: Mapping[str, float | None] | None = None,
                            task: str = "classification") -> None:
         # BEGIN SOLUTION: guarded labels: class or value, confidence, features
-        m, v = self._g("model", model), self._g("version", version)
+        # (children cached per accepted raw value: the guard and .labels() run once per value)
+        mv = self._model_labels.get((model, version))
+        if mv is None:
+            mv = (self._g("model", model), self._g("version", version))
+            if OTHER not in mv:
+                self._model_labels[(model, version)] = mv
+        m, v = mv
         if task == "regression":
             self.prediction_value.labels(m, v).observe(float(prediction))
         else:
-            self.predictions.labels(m, v, self._g("class", str(prediction))).inc()
+            label = str(prediction)
+            class_child = self._class_children.get((model, version, label))
+            if class_child is None:
+                cls = self._g("class", label)
+                class_child = self.predictions.labels(m, v, cls)
+                if OTHER not in (m, v, cls):
+                    self._class_children[(model, version, label)] = class_child
+            class_child.inc()
         if confidence is not None:
-            self.confidence.labels(m, v).observe(confidence)
+            confidence_child = self._confidence_children.get(mv)
+            if confidence_child is None:
+                confidence_child = self._confidence_children[mv] = self.confidence.labels(m, v)
+            confidence_child.observe(confidence)
         for name, value in (features or {}).items():
-            feature = self._g("feature", name)
+            # [guarded feature, value summary, missing counter]; children made on first use
+            slot = self._feature_children.get((model, version, name))
+            if slot is None:
+                slot = [self._g("feature", name), None, None]
+                if OTHER not in (m, v, slot[0]):
+                    self._feature_children[(model, version, name)] = slot
             if value is None:
-                self.missing_features.labels(m, v, feature).inc()
+                if slot[2] is None:
+                    slot[2] = self.missing_features.labels(m, v, slot[0])
+                slot[2].inc()
             else:
-                self.features.labels(m, v, feature).observe(value)
+                if slot[1] is None:
+                    slot[1] = self.features.labels(m, v, slot[0])
+                slot[1].observe(value)
         # END SOLUTION
 
     def instrument(self, model: str, version: str, route: str = "call",

@@ -2,7 +2,7 @@
 
     predictions: {"id": "p-1", "ts": 1.7e9, "model": "churn", "version": "v1",
                   "features": {"f0": 0.3, "f1": null}, "prediction": 1, "score": 0.81}
-    labels:      {"id": "p-1", "ts": 1.7e9, "label": 0}
+    labels:      {"id": "p-1", "ts": 1.7e9, "label": 0, "value": 30.0}   (value optional)
 
 The service appends; the exporter tails. Tailing keeps a byte offset, only consumes complete
 lines (a writer may be mid-line) and starts over when the file shrinks (rotation/truncation).
@@ -42,13 +42,19 @@ class PredictionRecord:
 
 @dataclass(frozen=True)
 class LabelRecord:
+    """A delayed outcome: the ground-truth label and, optionally, the business value it
+    realised (e.g. revenue kept or earned), the input of the business KPIs."""
+
     id: str
     ts: float
     label: float
+    value: float | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"id": self.id, "ts": self.ts, "label": self.label},
-                          separators=(",", ":"))
+        data: dict[str, Any] = {"id": self.id, "ts": self.ts, "label": self.label}
+        if self.value is not None:
+            data["value"] = self.value
+        return json.dumps(data, separators=(",", ":"))
 
 
 def _number(value: Any, field: str, allow_none: bool = False) -> float | None:
@@ -104,7 +110,8 @@ def parse_label(line: str) -> LabelRecord:
     ts = _number(data.get("ts"), "ts")
     label = _number(data.get("label"), "label")
     assert ts is not None and label is not None
-    return LabelRecord(id=_text(data, "id"), ts=ts, label=label)
+    return LabelRecord(id=_text(data, "id"), ts=ts, label=label,
+                       value=_number(data.get("value"), "value", allow_none=True))
 
 
 class LogTail:

@@ -3,7 +3,9 @@
 Alertmanager POSTs its webhook payload (version 4) to /webhook/{channel}; the channel is the
 route that matched (e.g. "page" for critical, "ticket" for warnings). Each alert is appended to
 `alerts.jsonl`. A firing alert labelled `action="retrain"` opens a retraining request for its
-model version unless one is already open (requests.json, written atomically).
+model version unless one is already open, or adds its alert name to the open one's reasons;
+every change to the requests is written to retraining_requests.json atomically (a restart
+loses nothing).
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class AlertStore:
         """Store the alerts; return the retraining requests this payload opened."""
         opened = []
         with self._lock:
+            # BEGIN SOLUTION: log each alert; persist every change to the requests atomically
+            before = json.dumps(self.requests)
             for alert in payload.alerts:
                 entry = {"received_at": time.time(), "channel": channel,
                          "receiver": payload.receiver, **alert.model_dump()}
@@ -70,8 +74,10 @@ class AlertStore:
                     request = self._open_request(alert)
                     if request:
                         opened.append(request)
-            if opened:
+            # a new request *or* a reason appended to an open one: both must survive a restart
+            if json.dumps(self.requests) != before:
                 atomic_write_json(self.requests_path, self.requests)
+            # END SOLUTION
         return opened
 
     def _open_request(self, alert: AlertPayload) -> dict[str, Any] | None:

@@ -8,10 +8,13 @@ committed copies are checked against this module by the test suite.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-RUNBOOK_BASE = "docs/runbooks.md"
+# Where docs/runbooks.md is published (wiki, git forge, docs site); every alert links
+# `{runbook_base_url}#{alertname in lower case}`. Set `runbook_base_url` in the settings.
+DEFAULT_RUNBOOK_BASE_URL = "https://runbooks.example.com/modelmon"
 
 
 @dataclass(frozen=True)
@@ -31,19 +34,25 @@ class RuleParams:
     quality_rate: float = 0.05
     quality_for: str = "10m"
     exporter_down_for: str = "2m"
+    business_value_drop: float = 0.2  # value per prediction below 80% of its earlier level
+    business_offset: str = "24h"  # compared with the same KPI this long ago
+    business_for: str = "30m"
     evaluation_interval: str = "15s"
     scrape_interval: str = "15s"
+    runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL
 
     @classmethod
     def fast(cls) -> RuleParams:
         """Same rules on a test clock: alerts fire within seconds."""
         return cls(rate_window="30s", latency_for="2s", error_for="2s", no_traffic_window="30s",
                    no_traffic_for="2s", drift_for="2s", accuracy_for="2s", quality_for="2s",
-                   exporter_down_for="2s", evaluation_interval="1s", scrape_interval="1s")
+                   exporter_down_for="2s", business_offset="2s", business_for="2s",
+                   evaluation_interval="1s", scrape_interval="1s")
 
 
 def recording_rules(p: RuleParams) -> dict[str, Any]:
-    # BEGIN SOLUTION: request rate, error ratio, p99 latency, max PSI, accuracy drop
+    # BEGIN SOLUTION: request rate, error ratio, p99 latency, max PSI, accuracy drop, KPI
+    # change
     w = p.rate_window
     return {"groups": [{
         "name": "modelmon-recording",
@@ -64,66 +73,86 @@ def recording_rules(p: RuleParams) -> dict[str, Any]:
             {"record": "modelmon:accuracy_drop",
              "expr": "modelmon_model_baseline{metric=\"accuracy\"} "
                      "- ignoring(metric) modelmon_model_accuracy"},
+            {"record": "modelmon:business_value_per_prediction:vs_offset",
+             "expr": "modelmon_business_value_per_prediction / "
+                     f"(modelmon_business_value_per_prediction offset {p.business_offset})"},
         ],
     }]}
     # END SOLUTION
 
 
 def _alert(name: str, expr: str, for_: str, severity: str, summary: str, description: str,
-           retrain: bool = False) -> dict[str, Any]:
+           retrain: bool = False, runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL
+           ) -> dict[str, Any]:
     labels = {"severity": severity, "team": "ml-platform"}
     if retrain:
         labels["action"] = "retrain"
     return {"alert": name, "expr": expr, "for": for_, "labels": labels,
             "annotations": {"summary": summary, "description": description,
-                            "runbook_url": f"{RUNBOOK_BASE}#{name.lower()}"}}
+                            "runbook_url": f"{runbook_base_url.rstrip('/')}#{name.lower()}"}}
 
 
 def alerting_rules(p: RuleParams) -> dict[str, Any]:
     # BEGIN SOLUTION: latency, errors, no traffic, drift, accuracy, quality, exporter
     w = p.rate_window
+    alert = functools.partial(_alert, runbook_base_url=p.runbook_base_url)
     return {"groups": [{
         "name": "modelmon-alerts",
         "interval": p.evaluation_interval,
         "rules": [
-            _alert("ModelHighLatencyP99",
+            alert("ModelHighLatencyP99",
                    f"modelmon:request_latency_seconds:p99_{w} > {p.latency_p99_seconds}",
                    p.latency_for, "warning",
                    "p99 latency of {{ $labels.model }}/{{ $labels.version }} is high",
                    "p99 latency is {{ $value | humanizeDuration }} "
                    f"(threshold {p.latency_p99_seconds}s)."),
-            _alert("ModelHighErrorRate",
+            alert("ModelHighErrorRate",
                    f"modelmon:request_error_ratio:rate{w} > {p.error_ratio}",
                    p.error_for, "critical",
                    "{{ $labels.model }}/{{ $labels.version }} is failing requests",
                    "{{ $value | humanizePercentage }} of requests fail "
                    f"(threshold {p.error_ratio:.0%})."),
-            _alert("ModelNoTraffic",
+            alert("ModelNoTraffic",
                    "sum by (model, version) "
                    f"(rate(modelmon_requests_total[{p.no_traffic_window}])) == 0",
                    p.no_traffic_for, "warning",
                    "{{ $labels.model }}/{{ $labels.version }} receives no traffic",
                    f"No requests in the last {p.no_traffic_window}."),
-            _alert("ModelFeatureDrift",
+            alert("ModelRequestMetricsAbsent",
+                   "absent(modelmon_requests_total{job=\"modelmon-service\"})",
+                   p.no_traffic_for, "warning",
+                   "The model service exports no request metrics",
+                   f"No modelmon_requests_total series for {p.no_traffic_for}; "
+                   "ModelNoTraffic cannot fire."),
+            alert("ModelFeatureDrift",
                    f"modelmon_feature_psi > {p.psi_threshold}", p.drift_for, "warning",
                    "Feature {{ $labels.feature }} of {{ $labels.model }} drifted",
                    "PSI is {{ $value | printf \"%.2f\" }} "
                    f"(threshold {p.psi_threshold}) against the reference.", retrain=True),
-            _alert("ModelAccuracyDrop",
+            alert("ModelAccuracyDrop",
                    f"modelmon:accuracy_drop > {p.accuracy_drop} and on (model, version) "
                    f"modelmon_window_labelled_predictions >= {p.accuracy_min_labels}",
                    p.accuracy_for, "critical",
                    "Accuracy of {{ $labels.model }}/{{ $labels.version }} dropped",
                    "Accuracy is {{ $value | printf \"%.3f\" }} below the baseline "
                    f"(allowed drop {p.accuracy_drop}).", retrain=True),
-            _alert("ModelDataQuality",
+            alert("ModelBusinessValueDrop",
+                  "modelmon:business_value_per_prediction:vs_offset < "
+                  f"{1 - p.business_value_drop:g} and on (model, version) "
+                  f"modelmon_window_labelled_predictions >= {p.accuracy_min_labels}",
+                  p.business_for, "warning",
+                  "Business value per prediction of {{ $labels.model }}/"
+                  "{{ $labels.version }} dropped",
+                  "Value per prediction is {{ $value | humanizePercentage }} of its level "
+                  f"{p.business_offset} earlier (allowed drop {p.business_value_drop:.0%})."),
+            alert("ModelDataQuality",
                    f"max by (model, version, feature) (modelmon_feature_null_rate > "
                    f"{p.quality_rate} or modelmon_feature_out_of_range_rate > "
                    f"{p.quality_rate})",
                    p.quality_for, "warning",
                    "Bad input data for {{ $labels.model }} feature {{ $labels.feature }}",
                    "{{ $value | humanizePercentage }} of values are missing or out of range."),
-            _alert("ModelExporterDown",
+            alert("ModelExporterDown",
                    "up{job=\"modelmon-exporter\"} == 0 or absent(up{job=\"modelmon-exporter\"})",
                    p.exporter_down_for, "critical",
                    "The modelmon ML exporter is down",

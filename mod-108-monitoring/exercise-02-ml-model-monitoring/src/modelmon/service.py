@@ -42,6 +42,8 @@ class PredictResponse(BaseModel):
 class Feedback(BaseModel):
     id: str = Field(min_length=1, max_length=128)
     label: float
+    value: float | None = Field(default=None, allow_inf_nan=False,
+                                description="business value of the outcome (e.g. revenue)")
 
 
 class Faults(BaseModel):
@@ -97,10 +99,14 @@ def create_app(settings: ServiceSettings, seed: int | None = None) -> FastAPI:
         return PredictResponse(id=prediction_id, model=settings.model, version=settings.version,
                                prediction=label, confidence=confidence, score=score)
 
+    # zero-valued series from the start: "never had traffic" is visible to Prometheus
+    metrics.register_model(settings.model, settings.version,
+                           routes=["/models/{model_name}/predict"])
+
     @app.post("/feedback", status_code=202)
     async def feedback(body: Feedback) -> dict[str, str]:
         writers["labels"].write(LabelRecord(id=body.id, ts=time.time(),
-                                            label=body.label).to_json())
+                                            label=body.label, value=body.value).to_json())
         return {"status": "accepted"}
 
     @app.get("/admin/faults")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from modelmon.demo_model import FEATURES, World
+from modelmon.demo_model import FEATURES, World, outcome_value
 
 log = logging.getLogger(__name__)
 
@@ -110,5 +110,6 @@ def _send_due_labels(http: httpx.Client, config: TrafficConfig,
     while pending and pending[0][0] <= now:
         _, prediction_id, label = heapq.heappop(pending)
         http.post(f"{config.service_url}/feedback",
-                  json={"id": prediction_id, "label": label}).raise_for_status()
+                  json={"id": prediction_id, "label": label,
+                        "value": outcome_value(label)}).raise_for_status()
         stats.labels_sent += 1

@@ -3,7 +3,8 @@
 Predictions enter a per-(model, version) window (bounded by age and size); ground-truth labels
 arrive later and are joined by prediction id. `compute()` turns each window into numbers:
 quality (accuracy/F1/AUC or MAE/RMSE) on the labelled part, drift (PSI, KS) per feature and of
-the prediction against the reference, and data quality (null and out-of-range rates).
+the prediction against the reference, data quality (null and out-of-range rates) and business
+KPIs from the delayed outcomes (positive-outcome rate, value per prediction).
 Feature values are stored as float tuples in the reference's feature order at ingest, so the
 computation is a handful of numpy passes over a (n x features) matrix.
 """
@@ -31,6 +32,7 @@ class _Entry:
     prediction: float
     score: float
     label: float | None = None
+    value: float | None = None  # business value of the outcome, when reported
 
 
 @dataclass
@@ -54,6 +56,7 @@ class WindowMetrics:
     prediction_psi: float | None = None
     quality: dict[str, float] = field(default_factory=dict)  # accuracy, f1, auc | mae, rmse
     baseline: dict[str, float] = field(default_factory=dict)
+    business: dict[str, float] = field(default_factory=dict)  # outcome_rate, value_per_...
 
 
 @dataclass
@@ -129,6 +132,7 @@ class ModelWindows:
             self.counters.labels_duplicate += 1
             return False
         entry.label = record.label
+        entry.value = record.value
         self.counters.labels_joined += 1
         return True
         # END SOLUTION
@@ -195,6 +199,7 @@ class ModelWindows:
             result.prediction_psi = _drift(reference.prediction, scores)[0]
         if len(labelled) >= self.min_labels:
             result.quality = _quality(reference.task, labelled)
+            result.business = _business(reference.task, labelled)
         return result
         # END SOLUTION
 
@@ -218,3 +223,18 @@ def _quality(task: str, labelled: list[_Entry]) -> dict[str, float]:
     if auc is not None:
         quality["auc"] = auc
     return quality
+
+
+def _business(task: str, labelled: list[_Entry]) -> dict[str, float]:
+    """Business KPIs from the delayed outcomes: the share of positive outcomes (conversion,
+    churn; classification only) and the mean reported value per predicted-and-resolved case
+    (outcomes that report no value are left out, not counted as zero)."""
+    # BEGIN SOLUTION: positive-outcome share; mean of the reported values
+    kpis: dict[str, float] = {}
+    if task != "regression":
+        kpis["outcome_rate"] = sum(1 for e in labelled if e.label == 1) / len(labelled)
+    values = [e.value for e in labelled if e.value is not None]
+    if values:
+        kpis["value_per_prediction"] = math.fsum(values) / len(values)
+    return kpis
+    # END SOLUTION

@@ -48,3 +48,18 @@ def test_records_alerts_and_opens_one_retraining_request(tmp_path: Path) -> None
 def test_rejects_payload_that_is_not_alertmanager(tmp_path: Path) -> None:
     with TestClient(create_app(tmp_path)) as client:
         assert client.post("/webhook/ticket", json={"hello": 1}).status_code == 422
+
+
+@pytest.mark.points(2)
+def test_every_update_survives_a_restart(tmp_path: Path) -> None:
+    """A reason added to an open request, and a closed request, are on disk at once."""
+    with TestClient(create_app(tmp_path)) as client:
+        client.post("/webhook/ticket", json=payload())
+        client.post("/webhook/page", json=payload(alertname="ModelAccuracyDrop"))
+    with TestClient(create_app(tmp_path)) as client:  # restarted receiver
+        [request] = client.get("/retraining-requests").json()
+        assert request["reasons"] == ["ModelFeatureDrift", "ModelAccuracyDrop"]
+        client.post(f"/retraining-requests/{request['id']}/close")
+    assert not list(tmp_path.glob("*.tmp*"))  # atomic writes leave no temporary files
+    with TestClient(create_app(tmp_path)) as client:
+        assert client.get("/retraining-requests").json()[0]["status"] == "closed"

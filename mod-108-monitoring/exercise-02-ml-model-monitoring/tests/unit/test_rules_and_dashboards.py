@@ -2,6 +2,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from modelmon import dashboards, rules
@@ -10,7 +11,7 @@ from modelmon.config import ExporterSettings
 from modelmon.demo_model import FEATURES, write_reference
 from modelmon.exporter import Exporter, render_snapshot
 from modelmon.instrument import ModelMetrics
-from modelmon.predlog import PredictionRecord
+from modelmon.predlog import LabelRecord, PredictionRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +29,7 @@ def produced_metric_names(tmp_path: Path) -> set[str]:
         references=[ref], min_samples=1, min_labels=1))
     (tmp_path / "p.jsonl").write_text(PredictionRecord(
         "a", 1.0, "churn", "v1", dict.fromkeys(FEATURES, 0.0), 1, 0.9).to_json() + "\n")
+    (tmp_path / "l.jsonl").write_text(LabelRecord("a", 1.5, 1, value=0.0).to_json() + "\n")
     exporter.clock = lambda: 2.0
     exporter.step()
     for family in render_snapshot(exporter.snapshot):
@@ -40,10 +42,11 @@ def referenced_metrics(expr: str) -> set[str]:
     expr = re.sub(r'"[^"]*"', '""', expr)  # drop label values
     expr = re.sub(r"\{[^}]*\}", "", expr)  # drop selectors
     expr = re.sub(r"\[[^\]]*\]", "", expr)  # drop ranges
+    expr = re.sub(r"\b\d+(ms|[smhdwy])\b", "", expr)  # drop offset durations
     words = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr))
     keywords = {"sum", "by", "rate", "histogram_quantile", "max", "min", "and", "on", "or",
                 "ignoring", "group_left", "absent", "le", "model", "version", "feature",
-                "outcome", "metric", "class", "job", "increase", "count"}
+                "outcome", "metric", "class", "job", "increase", "count", "offset"}
     return {w for w in words if w not in keywords and not w.startswith("modelmon:")}
 
 
@@ -112,7 +115,8 @@ def test_dashboard_structure(tmp_path: Path) -> None:
     assert len(ids) == len(set(ids))
     assert board["uid"] and board["schemaVersion"] >= 36
     titles = " ".join(p["title"].lower() for p in panels)
-    for topic in ("latency", "throughput", "error", "drift", "accuracy", "null"):
+    for topic in ("latency", "throughput", "error", "drift", "accuracy", "null",
+                  "value per prediction", "outcome rate"):
         assert topic in titles
     for i, a in enumerate(panels):
         pos = a["gridPos"]
@@ -151,3 +155,27 @@ def test_template_variables_query_label_values(variable: str) -> None:
              if v["name"] == variable]
     assert var["query"]["query"].startswith("label_values(")
     assert var["multi"] is True
+
+
+def _runbook_urls(deploy: Path) -> dict[str, str]:
+    rendered = yaml.safe_load((deploy / "prometheus" / "alerting_rules.yml").read_text())
+    return {r["alert"]: r["annotations"]["runbook_url"] for r in rendered["groups"][0]["rules"]}
+
+
+@pytest.mark.points(2)
+def test_runbook_urls_come_from_the_base_url_setting(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    committed = _runbook_urls(ROOT / "deploy")
+    assert all(url.startswith(("https://", "http://")) for url in committed.values()), committed
+    monkeypatch.setenv("MODELMON_RUNBOOK_BASE_URL", "https://wiki.example.org/ml/runbooks/")
+    result = CliRunner().invoke(cli, ["render", "--out", str(tmp_path / "ok")])
+    assert result.exit_code == 0, result.output
+    urls = _runbook_urls(tmp_path / "ok")
+    assert urls and all(url == f"https://wiki.example.org/ml/runbooks#{alert.lower()}"
+                        for alert, url in urls.items()), urls
+    # a relative path is not a URL: one-line config error, nothing written
+    monkeypatch.setenv("MODELMON_RUNBOOK_BASE_URL", "docs/runbooks.md")
+    result = CliRunner().invoke(cli, ["render", "--out", str(tmp_path / "bad")])
+    assert result.exit_code == 3
+    assert "runbook_base_url" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()

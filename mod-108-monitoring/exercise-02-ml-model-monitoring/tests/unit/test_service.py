@@ -58,3 +58,30 @@ def test_fault_injection(tmp_path: Path) -> None:
         metrics = client.get("/metrics").text
     assert 'modelmon_requests_total{model="churn",outcome="server_error",version="v1"} 1.0' \
         in metrics
+
+
+@pytest.mark.points(1)
+def test_request_series_exist_before_the_first_request(tmp_path: Path) -> None:
+    """A freshly started service exports zero-valued request series for its model version,
+    so `rate(...) == 0` (ModelNoTraffic) can fire when no request ever arrives."""
+    with make_client(tmp_path) as client:
+        metrics = client.get("/metrics").text
+    for outcome in ("success", "client_error", "server_error"):
+        assert (f'modelmon_requests_total{{model="churn",outcome="{outcome}",version="v1"}} 0.0'
+                in metrics), outcome
+    assert 'modelmon_request_latency_seconds_count{model="churn",route="/models/{model_name}/' \
+           'predict",version="v1"} 0.0' in metrics
+
+
+@pytest.mark.points(1)
+def test_feedback_carries_the_outcome_value(tmp_path: Path) -> None:
+    with make_client(tmp_path) as client:
+        assert client.post("/feedback", json={"id": "a", "label": 0, "value": 30.5}
+                           ).status_code == 202
+        assert client.post("/feedback", json={"id": "b", "label": 1}).status_code == 202
+        assert client.post("/feedback", json={"id": "c", "label": 1, "value": "lots"}
+                           ).status_code == 422
+    first, second = (parse_label(line) for line in
+                     (tmp_path / "l.jsonl").read_text().splitlines())
+    assert (first.id, first.value) == ("a", 30.5)
+    assert (second.id, second.value) == ("b", None)
