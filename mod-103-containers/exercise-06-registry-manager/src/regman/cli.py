@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -143,10 +144,12 @@ def inspect(ctx: click.Context, reference: str, as_json: bool) -> None:
 @click.argument("source")
 @click.argument("destination")
 @click.option("--dry-run", is_flag=True, help="Only report what would move.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Blobs copied at once (REGMAN_COPY_JOBS, default 4).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def copy(ctx: click.Context, source: str, destination: str, dry_run: bool,
-         as_json: bool) -> None:
+         jobs: int | None, as_json: bool) -> None:
     """Copy SOURCE to DESTINATION (image or index), skipping blobs the target has.
 
     Within one registry blobs are mounted across repositories (no bytes move); large blobs
@@ -167,7 +170,8 @@ def copy(ctx: click.Context, source: str, destination: str, dry_run: bool,
             client_for(settings, dst_ref.registry) as dst, \
             progress_bar("copying blobs") as advance:
         result = copy_image(src, src_ref, dst, dst_ref, dry_run=dry_run,
-                            progress=lambda n: advance(1) if n else None)
+                            progress=lambda n: advance(1) if n else None,
+                            jobs=jobs or settings.copy_jobs)
     if as_json:
         echo_json(result.to_json())
         return
@@ -293,15 +297,17 @@ def verify(ctx: click.Context, reference: str, key_path: Path | None,
            policy_path: Path | None, as_json: bool) -> None:
     """Verify REFERENCE's signatures with --key, or with every key --policy requires.
 
-    Exit 1 when verification fails. A repository no policy rule covers passes with a note.
+    Exit 1 when verification fails. Policy keys are told apart by fingerprint; a repository
+    no policy rule covers fails unless the policy says `default: allow`.
 
     \b
     Examples:
       regman verify 127.0.0.1:5000/apps/api:v1 --key cosign.pub
       regman verify 127.0.0.1:5000/prod/api:v1 --policy policy.yaml
     """
+    from regman.errors import VerificationError
     from regman.reference import parse_reference
-    from regman.signing import keys_for, load_policy, load_public_key, verify_image
+    from regman.signing import load_policy, load_public_key, policy_keys, verify_image
 
     if (key_path is None) == (policy_path is None):
         raise CLIError("give exactly one of --key or --policy", ExitCode.USAGE)
@@ -311,15 +317,20 @@ def verify(ctx: click.Context, reference: str, key_path: Path | None,
         keys = {key_path.name: load_public_key(key_path)}
     else:
         assert policy_path is not None
-        keys = keys_for(load_policy(policy_path), ref.repository)
-        if not keys:
+        policy = load_policy(policy_path)
+        required = policy_keys(policy, ref.repository)
+        if required is None:
+            note = f"no policy rule covers {ref.repository} (default: {policy.default})"
+            if policy.default != "allow":
+                raise VerificationError(f"{ref}: {note}")
             result: dict[str, Any] = {"reference": str(ref), "verified_keys": [],
-                                      "note": "no policy rule covers this repository"}
+                                      "note": note}
             if as_json:
                 echo_json(result)
             else:
-                click.echo(f"{ref}: {result['note']}")
+                click.echo(f"{ref}: {note}")
             return
+        keys = {k.name: k.key for k in required}
     with client_for(settings, ref.registry) as client:
         result = verify_image(client, ref, keys)
     if as_json:
@@ -338,16 +349,21 @@ def retention() -> None:
 
 
 def _plan(ctx: click.Context, policy_path: Path) -> tuple[Any, Any, Any]:
-    from regman.inventory import collect_inventory
-    from regman.retention import load_policy, plan
+    from regman.inventory import collect_inventory, mark_first_seen
+    from regman.retention import load_policy, plan, signature_verifier
+    from regman.state import StateStore
 
     settings = _settings(ctx)
     policy = load_policy(policy_path)
+    verifier = signature_verifier(policy, policy_path)
     client = client_for(settings)
     with progress_bar("scanning repositories") as advance:
         inventories = collect_inventory(client, [r.repositories for r in policy.rules],
-                                        settings.storage_root, progress=advance)
-    return client, policy, plan(inventories, policy)
+                                        settings.storage_root, progress=advance,
+                                        verifier=verifier)
+    now = datetime.now(UTC)
+    mark_first_seen(StateStore(settings.state_dir), client.host, inventories, now)
+    return client, policy, plan(inventories, policy, now)
 
 
 def _render_plan(result: Any, show_kept: bool) -> None:
@@ -364,51 +380,75 @@ def _render_plan(result: Any, show_kept: bool) -> None:
 @click.option("--policy", "policy_path", required=True, type=click.Path(path_type=Path),
               help="Retention policy YAML.")
 @click.option("--all", "show_kept", is_flag=True, help="Also list what is kept and why.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
+              help="Save the plan (JSON) for `retention apply`.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def retention_plan(ctx: click.Context, policy_path: Path, show_kept: bool,
-                   as_json: bool) -> None:
+                   out_path: Path | None, as_json: bool) -> None:
     """Dry run: what would be deleted, and the rule that decided it. Deletes nothing.
 
     \b
-    Example: regman retention plan --policy retention.yaml --all
+    Example: regman retention plan --policy retention.yaml --all --out plan.json
     """
     client, _, result = _plan(ctx, policy_path)
     client.close()
+    if out_path is not None:
+        result.save(out_path, client.base_url, policy_path)
     if as_json:
         echo_json(result.to_json())
     else:
         _render_plan(result, show_kept)
+        if out_path is not None:
+            console.print(f"plan saved to {out_path}: review it, then "
+                          f"`regman retention apply {out_path}`")
 
 
 @retention.command("apply")
-@click.option("--policy", "policy_path", required=True, type=click.Path(path_type=Path),
-              help="Retention policy YAML.")
+@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path))
 @click.option("--gc/--no-gc", default=True, show_default=True,
               help="Run the registry's garbage collector when REGMAN_GC_CONFIG is set.")
+@click.option("--i-have-stopped-writes", "writes_stopped", is_flag=True,
+              help="Confirm nothing pushes to the registry, so garbage collection is safe.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def retention_apply(ctx: click.Context, policy_path: Path, gc: bool, as_json: bool) -> None:
-    """Delete what the plan says, never a digest a kept tag, index or signature uses.
+def retention_apply(ctx: click.Context, plan_path: Path, gc: bool, writes_stopped: bool,
+                    as_json: bool) -> None:
+    """Delete what the saved PLAN (`retention plan --out`) says, nothing else.
 
-    Then runs `docker-registry garbage-collect REGMAN_GC_CONFIG` (or says how to) and
-    reports bytes freed (measured on REGMAN_STORAGE_ROOT when set, else estimated).
+    Every digest is re-checked first: one that gained a tag since planning is skipped, and
+    so are the children and signatures of anything skipped. Then runs `docker-registry
+    garbage-collect REGMAN_GC_CONFIG` (or says how to) and reports bytes freed (measured on
+    REGMAN_STORAGE_ROOT when set, else estimated). GC on a registry that may take pushes
+    can delete blobs of an in-flight push: it is refused (exit 6, before deleting anything)
+    unless that config sets storage.maintenance.readonly or --i-have-stopped-writes is given.
 
     \b
-    Example: REGMAN_GC_CONFIG=/etc/docker/registry/config.yml regman retention apply \\
-               --policy retention.yaml
+    Example: regman retention plan --policy retention.yaml --out plan.json
+             REGMAN_GC_CONFIG=/etc/docker/registry/config.yml regman retention apply \\
+               plan.json --i-have-stopped-writes
     """
-    from regman.adapters.gc import disk_usage, garbage_collect
-    from regman.retention import apply_plan
+    from regman.adapters.gc import disk_usage, garbage_collect, registry_read_only
+    from regman.retention import apply_plan, load_saved_plan
     from regman.state import StateStore
 
     settings = _settings(ctx)
-    client, _, result = _plan(ctx, policy_path)
+    result, registry_url = load_saved_plan(plan_path)
+    wants_gc = gc and settings.gc_config is not None and bool(result.deletions)
+    if wants_gc and not writes_stopped:
+        assert settings.gc_config is not None
+        if not registry_read_only(settings.gc_config):
+            raise CLIError(f"refusing to garbage-collect a registry that may take pushes: set "
+                           f"storage.maintenance.readonly in {settings.gc_config} or stop "
+                           "writes and pass --i-have-stopped-writes (or use --no-gc)",
+                           ExitCode.CONFLICT)
+    client = client_for(settings, registry_url)
     before = disk_usage(settings.storage_root) if settings.storage_root else None
     with client, progress_bar("deleting", total=len(result.deletions)) as advance:
         outcome = apply_plan(client, result, progress=advance)
     gc_ran = False
-    if gc and settings.gc_config and outcome.deleted:
+    if wants_gc and outcome.deleted:
+        assert settings.gc_config is not None
         garbage_collect(settings.registry_binary, settings.gc_config)
         gc_ran = True
     measured = before is not None and gc_ran and settings.storage_root is not None
@@ -491,7 +531,8 @@ def replicate_run(ctx: click.Context, config_path: Path, rule_name: str | None, 
             with endpoint_client(config.registries[rule.source], settings) as src, \
                     endpoint_client(config.registries[rule.destination], settings) as dst, \
                     progress_bar(f"rule {rule.name}") as advance:
-                run = run_rule(src, dst, rule, dry_run=dry_run, progress=advance)
+                run = run_rule(src, dst, rule, dry_run=dry_run, progress=advance,
+                               jobs=settings.copy_jobs)
                 if not dry_run:
                     left = None if run.failures else len(pending(src, dst, rule))
                     record_run(store, run, left)
@@ -579,6 +620,39 @@ def exporter(ctx: click.Context, host: str, port: int | None,
     click.echo(f"serving metrics on http://{host}:{port or settings.exporter_port}/metrics",
                err=True)
     serve(collector, host, port or settings.exporter_port)
+
+
+@cli.group()
+def notifications() -> None:
+    """Registry push notifications: record when each image first arrived."""
+
+
+@notifications.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")
+@click.option("--port", type=int, default=9491, show_default=True, help="Listen port.")
+@click.pass_context
+def notifications_serve(ctx: click.Context, host: str, port: int) -> None:
+    """Receive the registry's push events (its config.yml `notifications.endpoints`) and
+    record each pushed manifest as first seen now, for the retention grace window.
+
+    Set REGMAN_NOTIFICATIONS_TOKEN to require `Authorization: Bearer <token>` (put the same
+    header in the registry's endpoint config). Events count for the --registry host.
+
+    \b
+    Example: REGMAN_NOTIFICATIONS_TOKEN=... regman --registry http://127.0.0.1:5000 \\
+               notifications serve --port 9491
+    """
+    from regman.notifications import make_server
+    from regman.reference import host_of
+    from regman.state import StateStore
+
+    settings = _settings(ctx)
+    server = make_server(StateStore(settings.state_dir), host_of(settings.registry), host,
+                         port, settings.notifications_token)
+    click.echo(f"recording push notifications for {host_of(settings.registry)} on "
+               f"http://{host}:{port}/", err=True)
+    with server:
+        server.serve_forever()
 
 
 @cli.command()

@@ -4,12 +4,15 @@ Order matters for safety: blobs first, then child manifests by digest, then the 
 manifest under its tag last. If anything fails midway, the tag still points at the old (or
 no) manifest, never at one whose content is missing. Every blob and manifest is
 digest-verified (source stream hashed, registry checks the upload digest, manifest digests
-compared after the push).
+compared after the push). The blobs of one manifest are copied in parallel, at most `jobs`
+at a time (REGMAN_COPY_JOBS / `--jobs`); its manifest is pushed only after all of them.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from regman.adapters.registry import RegistryClient
@@ -38,12 +41,15 @@ class CopyResult:
 
 
 Progress = Callable[[int], None]
+DEFAULT_JOBS = 4
 
 
 def copy_image(src: RegistryClient, src_ref: Reference, dst: RegistryClient,
                dst_ref: Reference, *, dry_run: bool = False,
-               progress: Progress | None = None) -> CopyResult:
-    """Copy `src_ref` to `dst_ref`; returns what moved. Skips everything the target has."""
+               progress: Progress | None = None, jobs: int = DEFAULT_JOBS) -> CopyResult:
+    """Copy `src_ref` to `dst_ref`; returns what moved. Skips everything the target has.
+
+    Up to `jobs` blobs of a manifest move at once (1 = one at a time)."""
     # BEGIN SOLUTION: resolve the source digest; up_to_date if the target has it, else copy the tree
     result = CopyResult(source=str(src_ref), destination=str(dst_ref), dry_run=dry_run)
     top = src.get_manifest(src_ref.repository, src_ref.identifier)
@@ -58,14 +64,15 @@ def copy_image(src: RegistryClient, src_ref: Reference, dst: RegistryClient,
     same_registry = src.base_url == dst.base_url
     _copy_tree(src, src_ref.repository, dst, dst_ref.repository, top, result,
                same_registry=same_registry, dry_run=dry_run, progress=progress,
-               identifier=target_identifier)
+               identifier=target_identifier, jobs=max(1, jobs))
     return result
     # END SOLUTION
 
 
 def _copy_tree(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo: str,
                manifest: Manifest, result: CopyResult, *, same_registry: bool,
-               dry_run: bool, progress: Progress | None, identifier: str) -> None:
+               dry_run: bool, progress: Progress | None, identifier: str,
+               jobs: int = 1) -> None:
     # BEGIN SOLUTION: children or blobs first, this manifest last; the stored digest must match
     if manifest.is_index:
         for child in manifest.children:
@@ -75,11 +82,28 @@ def _copy_tree(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo
             child_manifest = src.get_manifest(src_repo, child.digest)
             _copy_tree(src, src_repo, dst, dst_repo, child_manifest, result,
                        same_registry=same_registry, dry_run=dry_run, progress=progress,
-                       identifier=child.digest)
+                       identifier=child.digest, jobs=jobs)
     else:
-        for blob in manifest.blobs():
-            _copy_blob(src, src_repo, dst, dst_repo, blob, result,
-                       same_registry=same_registry, dry_run=dry_run, progress=progress)
+        blobs = manifest.blobs()
+        lock = threading.Lock()
+
+        def one(blob: Descriptor) -> None:
+            _copy_blob(src, src_repo, dst, dst_repo, blob, result, same_registry=same_registry,
+                       dry_run=dry_run, progress=progress, lock=lock)
+
+        if jobs == 1 or len(blobs) <= 1:
+            for blob in blobs:
+                one(blob)
+        else:  # bounded pool; every blob must be in place before the manifest goes up
+            with ThreadPoolExecutor(max_workers=min(jobs, len(blobs)),
+                                    thread_name_prefix="regman-blob") as pool:
+                futures = [pool.submit(one, blob) for blob in blobs]
+                try:
+                    for future in futures:
+                        future.result()
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
     if dry_run:
         result.actions.append(f"push manifest {dst_repo}:{identifier}")
         result.manifests_pushed += 1
@@ -95,22 +119,26 @@ def _copy_tree(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo
 
 def _copy_blob(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo: str,
                blob: Descriptor, result: CopyResult, *, same_registry: bool, dry_run: bool,
-               progress: Progress | None) -> None:
+               progress: Progress | None, lock: threading.Lock | None = None) -> None:
+    guard = lock or threading.Lock()  # result and progress are shared by parallel copies
     # BEGIN SOLUTION: skip present blobs, mount within a registry, else upload (chunked if large)
     if dst.blob_exists(dst_repo, blob.digest):
-        result.blobs_present += 1
-        if progress:
-            progress(blob.size)
+        with guard:
+            result.blobs_present += 1
+            if progress:
+                progress(blob.size)
         return
     if dry_run:
-        result.actions.append(f"upload blob {blob.digest} ({blob.size} bytes)")
-        result.blobs_uploaded += 1
+        with guard:
+            result.actions.append(f"upload blob {blob.digest} ({blob.size} bytes)")
+            result.blobs_uploaded += 1
         return
     if same_registry and src_repo != dst_repo and dst.mount_blob(dst_repo, blob.digest,
                                                                 src_repo):
-        result.blobs_mounted += 1
-        if progress:
-            progress(blob.size)
+        with guard:
+            result.blobs_mounted += 1
+            if progress:
+                progress(blob.size)
         return
     if blob.size <= dst.chunk_size:
         sent = dst.upload_blob_chunks(dst_repo, blob.digest,
@@ -122,8 +150,9 @@ def _copy_blob(src: RegistryClient, src_repo: str, dst: RegistryClient, dst_repo
     if sent != blob.size:
         raise IntegrityError(f"blob {blob.digest}: sent {sent} bytes, descriptor says "
                              f"{blob.size}")
-    result.blobs_uploaded += 1
-    result.bytes_uploaded += sent
-    if progress:
-        progress(blob.size)
+    with guard:
+        result.blobs_uploaded += 1
+        result.bytes_uploaded += sent
+        if progress:
+            progress(blob.size)
     # END SOLUTION

@@ -30,6 +30,9 @@ from regman.reference import Reference
 from regman.replication import ReplicationRule, run_rule
 from regman.retention import RetentionPolicy, RetentionRule, apply_plan, plan
 from regman.signing import (
+    PolicyRule,
+    SignatureVerifier,
+    SigningPolicy,
     generate_key_pair,
     load_private_key,
     load_public_key,
@@ -121,7 +124,8 @@ def _demo(primary: object, mirror: object, workdir: Path, console: Console) -> N
     policy = RetentionPolicy(grace_period_hours=24, keep_signed=True, rules=[
         RetentionRule(repositories="apps/*", keep_last=2, keep_tags=[r"latest"],
                       protect=["prod-*"], untagged_older_than_days=7)])
-    inventories = collect_inventory(src, ["apps/*"])
+    signing = SigningPolicy([PolicyRule("apps/*", (workdir / "cosign.pub",), ("cosign.pub",))])
+    inventories = collect_inventory(src, ["apps/*"], verifier=SignatureVerifier(signing))
     result = plan(inventories, policy, now)
     table = Table(title="retention plan (apps/*)")
     for column in ("action", "repository", "tags", "rule", "reason"):

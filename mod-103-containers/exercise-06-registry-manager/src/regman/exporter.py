@@ -1,8 +1,11 @@
 """Prometheus exporter: registry contents, signing coverage, replication and retention.
 
-Registry numbers are gathered over the API at scrape time (cached `cache_seconds`, since a
-walk costs one request per tag); replication and retention numbers come from the run
-records in the state directory, written by `regman replicate` / `regman retention apply`.
+Registry numbers and replication pending/lag are gathered over the API (a walk costs one
+request per tag, on both registries of each rule), at most once per `cache_seconds`; every
+scrape inside that TTL is served from the last walk. Failures and retention totals come from
+the run records in the state directory (`regman replicate` / `regman retention apply`).
+`regman_scrape_duration_seconds`, `regman_walk_duration_seconds` and
+`regman_cache_age_seconds` say what a scrape cost and how old its numbers are.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -23,6 +27,8 @@ from regman.config import Settings
 from regman.errors import RegmanError
 from regman.inventory import RepositoryInventory, collect_inventory, matches_any
 from regman.replication import ReplicationConfig, endpoint_client, rule_status
+from regman.signing import SignatureVerifier
+from regman.signing import load_policy as load_signing_policy
 from regman.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,8 @@ METRIC_NAMES = (
     "regman_replication_lag_seconds", "regman_replication_pending_images",
     "regman_replication_failures_total", "regman_replication_bytes_total",
     "regman_retention_deleted_manifests_total", "regman_retention_bytes_freed_total",
+    "regman_scrape_duration_seconds", "regman_walk_duration_seconds",
+    "regman_cache_age_seconds",
 )
 
 
@@ -41,6 +49,8 @@ class _Cache:
     at: float = 0.0
     inventories: list[RepositoryInventory] = field(default_factory=list)
     ok: bool = False
+    statuses: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # rule -> status
+    walk_seconds: float = 0.0
 
 
 class RegmanCollector(Collector):
@@ -50,27 +60,57 @@ class RegmanCollector(Collector):
         self.settings = settings
         self.replication = replication
         self.store = StateStore(settings.state_dir)
+        self.verifier = (SignatureVerifier(load_signing_policy(settings.signing_policy))
+                         if settings.signing_policy else None)
         self._cache = _Cache()
         self._lock = threading.Lock()
 
-    def _inventories(self) -> tuple[list[RepositoryInventory], bool]:
+    def _walk(self) -> _Cache:
+        """The registry (and replication) walk, repeated at most every cache_seconds."""
+        # BEGIN SOLUTION: refresh inventories and replication statuses only when stale
         with self._lock:
             fresh = time.monotonic() - self._cache.at < self.settings.exporter_cache_seconds
-            if not (fresh and self._cache.at):
-                try:
-                    self._cache.inventories = collect_inventory(
-                        self.client, storage_root=self.settings.storage_root)
-                    self._cache.ok = True
-                except RegmanError as exc:
-                    log.warning("registry walk failed: %s", exc.format_message())
-                    self._cache.ok = False
-                self._cache.at = time.monotonic()
-            return self._cache.inventories, self._cache.ok
+            if fresh and self._cache.at:
+                return self._cache
+            started = time.perf_counter()
+            cache = _Cache()
+            try:
+                cache.inventories = collect_inventory(
+                    self.client, storage_root=self.settings.storage_root,
+                    verifier=self.verifier)
+                cache.ok = True
+            except RegmanError as exc:
+                log.warning("registry walk failed: %s", exc.format_message())
+                cache.inventories, cache.ok = self._cache.inventories, False
+            cache.statuses = self._replication_statuses()
+            cache.walk_seconds = time.perf_counter() - started
+            cache.at = time.monotonic()
+            self._cache = cache
+            return cache
+        # END SOLUTION
+
+    def _replication_statuses(self) -> dict[str, dict[str, Any] | None]:
+        out: dict[str, dict[str, Any] | None] = {}
+        for rule in self.replication.rules if self.replication else []:
+            assert self.replication is not None
+            try:
+                src = endpoint_client(self.replication.registries[rule.source], self.settings)
+                dst = endpoint_client(self.replication.registries[rule.destination],
+                                      self.settings)
+                with src, dst:
+                    out[rule.name] = rule_status(src, dst, rule, self.store)
+            except RegmanError as exc:
+                log.warning("replication status of %s failed: %s", rule.name,
+                            exc.format_message())
+                out[rule.name] = None
+        return out
 
     def collect(self) -> Iterator[Metric]:
         # BEGIN SOLUTION: yield the registry gauges, then replication and retention metrics
+        started = time.perf_counter()
         registry = self.client.host
-        inventories, ok = self._inventories()
+        cache = self._walk()
+        inventories, ok = cache.inventories, cache.ok
         yield _gauge("regman_up", "1 when the last registry walk succeeded",
                      ["registry"], [([registry], 1.0 if ok else 0.0)])
         yield _gauge("regman_repositories", "repositories in the registry", ["registry"],
@@ -97,15 +137,23 @@ class RegmanCollector(Collector):
                      "once", repo, size)
         yield _gauge("regman_last_push_age_seconds", "seconds since the newest image was "
                      "pushed (or built when push time is unknown)", repo, age)
-        yield _gauge("regman_signed_ratio", "share of tagged images with a cosign signature",
+        yield _gauge("regman_signed_ratio", "share of tagged images with a signature the "
+                     "signing policy verifies",
                      repo, ratio)
-        yield _gauge("regman_unsigned_images", "tagged images without a signature",
+        yield _gauge("regman_unsigned_images", "tagged images without a verified signature",
                      [*repo, "protected"], unsigned)
-        yield from self._replication_metrics()
+        yield from self._replication_metrics(cache)
         yield from self._retention_metrics()
+        yield _gauge("regman_walk_duration_seconds", "seconds the last registry + replication "
+                     "walk took", [], [([], cache.walk_seconds)])
+        yield _gauge("regman_cache_age_seconds", "age of the walk this scrape reports "
+                     "(refreshed every REGMAN_EXPORTER_CACHE_SECONDS)", [],
+                     [([], time.monotonic() - cache.at)])
+        yield _gauge("regman_scrape_duration_seconds", "seconds this scrape took", [],
+                     [([], time.perf_counter() - started)])
         # END SOLUTION
 
-    def _replication_metrics(self) -> Iterator[Metric]:
+    def _replication_metrics(self, cache: _Cache) -> Iterator[Metric]:
         lag = GaugeMetricFamily("regman_replication_lag_seconds",
                                 "0 when in sync, else seconds since last fully in sync",
                                 labels=["rule"])
@@ -121,16 +169,8 @@ class RegmanCollector(Collector):
             record = state.get(rule.name, {})
             fails.add_metric([rule.name], float(record.get("failures_total", 0)))
             moved.add_metric([rule.name], float(record.get("bytes_total", 0)))
-            assert self.replication is not None
-            try:
-                src = endpoint_client(self.replication.registries[rule.source], self.settings)
-                dst = endpoint_client(self.replication.registries[rule.destination],
-                                      self.settings)
-                with src, dst:
-                    status = rule_status(src, dst, rule, self.store)
-            except RegmanError as exc:
-                log.warning("replication status of %s failed: %s", rule.name,
-                            exc.format_message())
+            status = cache.statuses.get(rule.name)
+            if status is None:
                 continue
             pend.add_metric([rule.name], float(status["pending"]))
             if status["lag_seconds"] is not None:

@@ -21,7 +21,8 @@ from regman.adapters.registry import RegistryClient
 from regman.errors import NotFoundInRegistryError
 from regman.inspection import image_config
 from regman.oci import Manifest
-from regman.signing import subject_of_signature_tag
+from regman.signing import SignatureVerifier, subject_of_signature_tag
+from regman.state import StateStore
 
 
 @dataclass
@@ -36,6 +37,8 @@ class ManifestRecord:
     blobs: dict[str, int] = field(default_factory=dict)  # digest -> size (config + layers)
     children: list[str] = field(default_factory=list)  # manifests of an index
     signature_of: str | None = None  # subject digest when this is a cosign .sig manifest
+    signature_verified: bool = False  # the signing policy's keys verified this signature
+    first_seen: datetime | None = None  # when regman first saw it (state / notifications)
 
     @property
     def timestamp(self) -> datetime | None:
@@ -56,7 +59,9 @@ class RepositoryInventory:
         return [m for m in self.manifests.values() if m.tags and m.signature_of is None]
 
     def signed_digests(self) -> set[str]:
-        return {m.signature_of for m in self.manifests.values() if m.signature_of}
+        """Digests with a signature the signing policy's keys verified (not just a tag)."""
+        return {m.signature_of for m in self.manifests.values()
+                if m.signature_of and m.signature_verified}
 
     def unique_bytes(self) -> int:
         """Bytes the repository references, each blob counted once."""
@@ -178,16 +183,41 @@ def collect_repository(client: RegistryClient, repository: str,
 def collect_inventory(client: RegistryClient, patterns: Iterable[str] = ("*",),
                       storage_root: Path | None = None,
                       progress: Callable[[int], None] | None = None,
+                      verifier: SignatureVerifier | None = None,
                       ) -> list[RepositoryInventory]:
+    """Inventories of the matching repositories. Signature manifests count as signing their
+    image only when `verifier` (the signing policy's keys) verifies them."""
     storage = StorageView(storage_root) if storage_root else None
     wanted = list(patterns)
     out = []
     for repository in sorted(client.catalog()):
         if matches_any(repository, wanted):
             try:
-                out.append(collect_repository(client, repository, storage))
+                inventory = collect_repository(client, repository, storage)
+                for record in inventory.manifests.values():
+                    if record.signature_of and verifier is not None:
+                        record.signature_verified = verifier.is_signed(
+                            client, repository, record.signature_of, record.digest)
+                out.append(inventory)
             except NotFoundInRegistryError:
                 continue  # deleted while we looked
         if progress:
             progress(1)
     return out
+
+
+def mark_first_seen(store: StateStore, registry: str,
+                    inventories: list[RepositoryInventory], now: datetime) -> None:
+    """Record every manifest not seen before as first seen `now`; set `first_seen` on each
+    record from regman's state (a push notification may have recorded it earlier)."""
+    # BEGIN SOLUTION: record sightings, then read back the earliest per digest
+    stamp = now.timestamp()
+    seen = store.record_first_seen(registry, ((inv.repository, digest, stamp)
+                                              for inv in inventories
+                                              for digest in inv.manifests))
+    for inv in inventories:
+        known = seen.get(inv.repository, {})
+        for digest, record in inv.manifests.items():
+            if digest in known:
+                record.first_seen = datetime.fromtimestamp(float(known[digest]), tz=UTC)
+    # END SOLUTION

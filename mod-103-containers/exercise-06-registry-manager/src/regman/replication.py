@@ -20,9 +20,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from regman.adapters.registry import RegistryClient
-from regman.clients import credentials
+from regman.clients import credentials, docker_config_path, docker_credentials
 from regman.config import Settings
-from regman.copying import copy_image
+from regman.copying import DEFAULT_JOBS, copy_image
 from regman.errors import NotFoundInRegistryError, RegmanError
 from regman.inventory import matches_any
 from regman.policyfile import load_model
@@ -86,7 +86,9 @@ def load_config(path: Path) -> ReplicationConfig:
 
 def endpoint_client(endpoint: Endpoint, settings: Settings) -> RegistryClient:
     password = os.environ.get(endpoint.password_env, "") if endpoint.password_env else None
-    return RegistryClient(endpoint.url, credentials(endpoint.username, password),
+    login = credentials(endpoint.username, password) if endpoint.username else \
+        docker_credentials(host_of(endpoint.url), docker_config_path(settings))
+    return RegistryClient(endpoint.url, login,
                           timeout=settings.timeout, retries=settings.retries,
                           backoff=settings.backoff, chunk_size=settings.chunk_size)
 
@@ -140,14 +142,16 @@ class RuleRun:
 
 
 def run_rule(src: RegistryClient, dst: RegistryClient, rule: ReplicationRule, *,
-             dry_run: bool = False, progress: Callable[[int], None] | None = None) -> RuleRun:
+             dry_run: bool = False, progress: Callable[[int], None] | None = None,
+             jobs: int = DEFAULT_JOBS) -> RuleRun:
     # BEGIN SOLUTION: copy each item (and its signature); count; record failures, go on
     run = RuleRun(rule=rule.name, dry_run=dry_run, started=time.time())
     items = plan_items(src, dst, rule)
     run.images = len(items)
     for item in items:
         try:
-            result = copy_image(src, item.source, dst, item.destination, dry_run=dry_run)
+            result = copy_image(src, item.source, dst, item.destination, dry_run=dry_run,
+                                jobs=jobs)
             if result.up_to_date:
                 run.up_to_date += 1
             else:

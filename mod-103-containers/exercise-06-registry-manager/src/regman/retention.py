@@ -4,11 +4,12 @@ Planning is pure (inventory in, decisions out) so it is unit-tested and benchmar
 registry. Rules, evaluated per manifest digest (the registry deletes by digest, removing all
 of its tags, so a digest goes only when nothing keeps ANY of its tags):
 
-  keep  grace-window      pushed (or built) within `grace_period_hours` -- never delete fresh
+  keep  grace-window      pushed (or built), or first seen by regman, within
+                          `grace_period_hours` -- never delete fresh
   keep  age-unknown       no push or build time known: not safe to judge
   keep  protected         a tag matches a `protect` glob (e.g. prod-*)
   keep  keep-tags         a tag matches a `keep_tags` regex
-  keep  signed            `keep_signed` and a cosign signature exists for the digest
+  keep  signed            `keep_signed` and a signature the signing policy's keys verify
   keep  keep-last         among the newest `keep_last` tagged images of the repository
   keep  no-rule           no rule of the repository allows deleting it
   del   keep-last         tagged, older than the newest `keep_last`
@@ -22,19 +23,23 @@ then references win over deletions:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from aiinfra_shared.io import atomic_write_json
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from regman.adapters.registry import RegistryClient
-from regman.errors import NotFoundInRegistryError
+from regman.errors import NotFoundInRegistryError, PolicyError
 from regman.inventory import ManifestRecord, RepositoryInventory, matches_any
 from regman.policyfile import load_model
+from regman.signing import SignatureVerifier
+from regman.signing import load_policy as load_signing_policy
 
 
 class RetentionRule(BaseModel):
@@ -62,6 +67,9 @@ class RetentionPolicy(BaseModel):
 
     grace_period_hours: float = Field(default=24.0, ge=0)
     keep_signed: bool = True
+    signing_policy: Path | None = Field(
+        default=None, description="signing policy YAML (relative to this file) whose keys "
+        "must verify a signature for keep_signed to keep the image")
     rules: list[RetentionRule] = Field(min_length=1)
 
     def rule_for(self, repository: str) -> RetentionRule | None:
@@ -69,7 +77,20 @@ class RetentionPolicy(BaseModel):
 
 
 def load_policy(path: Path) -> RetentionPolicy:
-    return load_model(path, RetentionPolicy)
+    policy = load_model(path, RetentionPolicy)
+    if policy.signing_policy is not None:
+        policy.signing_policy = path.parent / policy.signing_policy
+    return policy
+
+
+def signature_verifier(policy: RetentionPolicy, source: Path) -> SignatureVerifier | None:
+    """The verifier `keep_signed` needs; a config error when no signing policy is named."""
+    if not policy.keep_signed:
+        return None
+    if policy.signing_policy is None:
+        raise PolicyError(f"{source}: keep_signed needs signing_policy (the signing policy "
+                          "whose keys make a signature count), or set keep_signed: false")
+    return SignatureVerifier(load_signing_policy(policy.signing_policy))
 
 
 Action = Literal["keep", "delete"]
@@ -86,12 +107,29 @@ class Decision:
     size: int = 0
     timestamp: datetime | None = None
     kind: str = "image"
+    children: list[str] = field(default_factory=list)  # manifests of an index
+    signature_of: str | None = None  # the image a signature manifest signs
 
     def to_json(self) -> dict[str, object]:
         return {"repository": self.repository, "digest": self.digest, "tags": self.tags,
                 "action": self.action, "rule": self.rule, "reason": self.reason,
                 "size": self.size, "kind": self.kind,
-                "timestamp": self.timestamp.isoformat() if self.timestamp else None}
+                "timestamp": self.timestamp.isoformat() if self.timestamp else None,
+                "children": self.children, "signature_of": self.signature_of}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Decision:
+        """Read back one decision of a saved plan; KeyError/TypeError/ValueError if bad."""
+        if data["action"] not in ("keep", "delete") or not str(data["digest"]).startswith(
+                "sha256:"):
+            raise ValueError(f"bad decision {data.get('digest')!r}")
+        stamp = data.get("timestamp")
+        return cls(str(data["repository"]), str(data["digest"]),
+                   [str(t) for t in data["tags"]], data["action"], str(data["rule"]),
+                   str(data["reason"]), int(data.get("size", 0)),
+                   datetime.fromisoformat(stamp) if stamp else None,
+                   str(data.get("kind", "image")), [str(c) for c in data.get("children", [])],
+                   data.get("signature_of"))
 
 
 @dataclass
@@ -107,6 +145,35 @@ class Plan:
         return {"decisions": [d.to_json() for d in self.decisions],
                 "delete_count": len(self.deletions),
                 "reclaimable_bytes": self.reclaimable_bytes}
+
+    def save(self, path: Path, registry_url: str, policy: Path) -> None:
+        """Write the plan for `retention apply` (atomically: never a half-written plan)."""
+        atomic_write_json(path, {"format": PLAN_FORMAT, "registry_url": registry_url,
+                                 "policy": str(policy),
+                                 "planned_at": datetime.now(UTC).isoformat(),
+                                 **self.to_json()})
+
+
+PLAN_FORMAT = "regman-retention-plan/v1"
+
+
+def load_saved_plan(path: Path) -> tuple[Plan, str]:
+    """(plan, registry URL) from a file `retention plan --out` wrote; PolicyError if not."""
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise PolicyError(f"{path}: not a saved regman retention plan (invalid JSON)") from exc
+    try:
+        if data.get("format") != PLAN_FORMAT:
+            raise ValueError(f"format is not {PLAN_FORMAT!r}")
+        decisions = [Decision.from_json(d) for d in data["decisions"]]
+        registry_url = str(data["registry_url"])
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise PolicyError(f"{path}: not a saved regman retention plan "
+                          "(write one with `regman retention plan --out`)") from exc
+    return Plan(decisions, int(data.get("reclaimable_bytes", 0))), registry_url
 
 
 def _kind(record: ManifestRecord) -> str:
@@ -173,7 +240,8 @@ def plan_repository(inventory: RepositoryInventory, policy: RetentionPolicy,
 
     return [Decision(inventory.repository, digest, sorted(records[digest].tags), action, name,
                      reason, records[digest].size, records[digest].timestamp,
-                     _kind(records[digest]))
+                     _kind(records[digest]), list(records[digest].children),
+                     records[digest].signature_of)
             for digest, (action, name, reason) in decided.items()]
     # END SOLUTION
 
@@ -182,6 +250,13 @@ def _primary(record: ManifestRecord, rule: RetentionRule | None, policy: Retenti
              grace: timedelta, signed: set[str], rank: dict[str, int],
              now: datetime) -> tuple[Action, str, str]:
     # BEGIN SOLUTION: grace, age-unknown, protect, keep_tags, signed, keep_last, untagged-age
+    # Without the registry's own push time, regman's first sighting (a scan or a push
+    # notification) bounds the arrival: an old build replicated in just now is fresh.
+    if record.pushed is None and record.first_seen is not None and \
+            now - record.first_seen < grace:
+        return ("keep", "grace-window",
+                f"first seen by regman {_age_text(now - record.first_seen)} ago, inside the "
+                f"{policy.grace_period_hours:g}h grace")
     stamp = record.timestamp
     if stamp is None:
         return ("keep", "age-unknown", "no push or build time known")
@@ -199,7 +274,7 @@ def _primary(record: ManifestRecord, rule: RetentionRule | None, policy: Retenti
             if re.fullmatch(regex, tag):
                 return ("keep", "keep-tags", f"tag {tag} matches {regex!r}")
     if policy.keep_signed and record.digest in signed:
-        return ("keep", "signed", "a signature exists (keep_signed)")
+        return ("keep", "signed", "signature verified by the signing policy (keep_signed)")
     if record.tags:
         if rule.keep_last is None:
             return ("keep", "no-rule", "rule has no keep_last")
@@ -255,21 +330,46 @@ def apply_plan(client: RegistryClient, result: Plan,
                progress: Callable[[int], None] | None = None) -> ApplyResult:
     """Delete the plan's deletions: indexes before their children, signatures last.
 
-    Deleting a digest removes every tag pointing at it, so right before deleting, the tags of
-    the repository are resolved again: a digest that gained a tag since planning (someone
-    pushed or re-tagged) is left alone.
+    Every digest is re-checked first: deleting a digest removes every tag pointing at it, so
+    the repository's tags are resolved again and a digest that gained a tag since planning
+    (someone pushed or re-tagged) is skipped. What a skipped digest needs stays too: the
+    children of a skipped index and the signatures of a skipped image.
     """
-    # BEGIN SOLUTION: indexes, images, signatures; skip a digest that gained a tag
+    # BEGIN SOLUTION: re-check tags, skip what a skipped digest needs, then delete in order
     outcome = ApplyResult()
+    deletions = result.deletions
     current: dict[str, dict[str, set[str]]] = {}  # repo -> digest -> tags, resolved lazily
-    for decision in sorted(result.deletions, key=lambda d: _DELETE_ORDER.get(d.kind, 9)):
+    skip: dict[tuple[str, str], str] = {}
+    for decision in deletions:
         if decision.repository not in current:
             current[decision.repository] = _resolve_tags(client, decision.repository)
         now_tags = current[decision.repository].get(decision.digest, set())
         new_tags = sorted(now_tags - set(decision.tags))
         if new_tags:
-            outcome.skipped.append(f"{decision.repository}@{decision.digest}: gained tag(s) "
-                                   f"{', '.join(new_tags)} since planning")
+            skip[(decision.repository, decision.digest)] = (
+                f"gained tag(s) {', '.join(new_tags)} since planning")
+    changed = True
+    while changed:  # children and signatures of anything skipped stay with it
+        changed = False
+        for decision in deletions:
+            here = (decision.repository, decision.digest)
+            if here in skip:
+                continue
+            parent = next((p for p in deletions if (p.repository, p.digest) in skip
+                           and p.repository == decision.repository
+                           and decision.digest in p.children), None)
+            if parent is not None:
+                skip[here] = f"child of skipped index {parent.digest[:19]}"
+            elif decision.signature_of and (decision.repository,
+                                            decision.signature_of) in skip:
+                skip[here] = f"signature of skipped image {decision.signature_of[:19]}"
+            else:
+                continue
+            changed = True
+    for decision in sorted(deletions, key=lambda d: _DELETE_ORDER.get(d.kind, 9)):
+        reason = skip.get((decision.repository, decision.digest))
+        if reason:
+            outcome.skipped.append(f"{decision.repository}@{decision.digest}: {reason}")
             continue
         try:
             client.delete_manifest(decision.repository, decision.digest)

@@ -282,6 +282,7 @@ def verify_image(client: RegistryClient, ref: Reference,
                                     f"({len(layers)} signature(s) checked)")
         verified[name] = good
     return {"reference": str(ref), "digest": digest, "verified_keys": sorted(verified),
+            "fingerprints": {name: key_fingerprint(key) for name, key in keys.items()},
             "signatures": len(layers)}
     # END SOLUTION
 
@@ -290,16 +291,40 @@ def verify_image(client: RegistryClient, ref: Reference,
 
 
 @dataclass(frozen=True)
+class PolicyKey:
+    """A public key of a policy: `name` as the policy wrote it, identity = `fingerprint`."""
+
+    name: str
+    fingerprint: str
+    key: ec.EllipticCurvePublicKey
+
+
+@dataclass(frozen=True)
 class PolicyRule:
     pattern: str
     keys: tuple[Path, ...]
+    names: tuple[str, ...] = ()
 
 
-def load_policy(path: Path) -> list[PolicyRule]:
-    """`policy.yaml`: `rules: [{repositories: "prod/*", keys: [a.pub, b.pub]}]`.
+@dataclass(frozen=True)
+class SigningPolicy:
+    rules: list[PolicyRule]
+    default: str = "deny"  # for repositories no rule covers: "deny" or "allow"
+
+
+def key_fingerprint(key: ec.EllipticCurvePublicKey) -> str:
+    """`sha256:<hex>` of the key's PKIX (SubjectPublicKeyInfo) DER, as cosign/sigstore do."""
+    der = key.public_bytes(serialization.Encoding.DER,
+                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def load_policy(path: Path) -> SigningPolicy:
+    """`policy.yaml`: `default: deny|allow` and `rules: [{repositories: "prod/*",
+    keys: [a.pub, b.pub]}]`.
 
     Key paths are relative to the policy file. Every key of the FIRST matching rule must
-    have signed the image.
+    have signed the image; a repository no rule covers is denied unless `default: allow`.
     """
     from regman.policyfile import load_yaml_mapping
 
@@ -307,6 +332,9 @@ def load_policy(path: Path) -> list[PolicyRule]:
     rules = data.get("rules")
     if not isinstance(rules, list) or not rules:
         raise PolicyError(f"{path}: 'rules' must be a non-empty list")
+    default = data.get("default", "deny")
+    if default not in ("deny", "allow"):
+        raise PolicyError(f"{path}: 'default' must be 'deny' or 'allow', not {default!r}")
     out = []
     for i, rule in enumerate(rules):
         if not isinstance(rule, dict) or not isinstance(rule.get("repositories"), str) or \
@@ -314,12 +342,64 @@ def load_policy(path: Path) -> list[PolicyRule]:
             raise PolicyError(f"{path}: rules[{i}] needs 'repositories' (glob) and 'keys' "
                               "(non-empty list of public key files)")
         out.append(PolicyRule(rule["repositories"],
-                              tuple(path.parent / str(k) for k in rule["keys"])))
-    return out
+                              tuple(path.parent / str(k) for k in rule["keys"]),
+                              tuple(str(k) for k in rule["keys"])))
+    return SigningPolicy(out, default)
 
 
-def keys_for(rules: list[PolicyRule], repository: str) -> dict[str, ec.EllipticCurvePublicKey]:
-    for rule in rules:
-        if fnmatch.fnmatchcase(repository, rule.pattern):
-            return {str(p.name): load_public_key(p) for p in rule.keys}
-    return {}
+def policy_keys(policy: SigningPolicy, repository: str) -> list[PolicyKey] | None:
+    """The keys the first rule matching `repository` requires, each distinct by fingerprint;
+    None when no rule covers the repository (then `policy.default` decides)."""
+    # BEGIN SOLUTION: first matching rule; identify keys by fingerprint, a repeat is an error
+    for rule in policy.rules:
+        if not fnmatch.fnmatchcase(repository, rule.pattern):
+            continue
+        keys: dict[str, PolicyKey] = {}
+        for path, name in zip(rule.keys, rule.names or tuple(p.name for p in rule.keys),
+                              strict=True):
+            key = load_public_key(path)
+            fingerprint = key_fingerprint(key)
+            if fingerprint in keys:
+                raise PolicyError(f"policy rule {rule.pattern!r}: {name} is the same key as "
+                                  f"{keys[fingerprint].name} ({fingerprint[:19]}): list each "
+                                  "signer's key once")
+            keys[fingerprint] = PolicyKey(name, fingerprint, key)
+        return list(keys.values())
+    return None
+    # END SOLUTION
+
+
+def keys_for(policy: SigningPolicy, repository: str) -> dict[str, ec.EllipticCurvePublicKey]:
+    """name -> key for `repository` ({} when no rule covers it)."""
+    return {k.name: k.key for k in policy_keys(policy, repository) or []}
+
+
+class SignatureVerifier:
+    """Decides whether a digest is *signed*: a signature every key of the signing policy's
+    rule for the repository verifies. A `.sig` tag alone proves nothing (anyone who can
+    push can create one). Verdicts are cached by (repository, image digest, signature
+    manifest digest), so an unchanged signature is verified once per process."""
+
+    def __init__(self, policy: SigningPolicy) -> None:
+        self.policy = policy
+        self._keys: dict[str, list[PolicyKey] | None] = {}
+        self._verdicts: dict[tuple[str, str, str], bool] = {}
+
+    def is_signed(self, client: RegistryClient, repository: str, digest: str,
+                  signature_manifest: str) -> bool:
+        # BEGIN SOLUTION: policy keys of the repository; every key needs a valid layer; cache
+        cache_key = (repository, digest, signature_manifest)
+        if cache_key in self._verdicts:
+            return self._verdicts[cache_key]
+        if repository not in self._keys:
+            self._keys[repository] = policy_keys(self.policy, repository)
+        keys = self._keys[repository]
+        verdict = False
+        if keys:
+            layers = fetch_signatures(client, Reference(client.host, repository, None,
+                                                        digest), digest)
+            verdict = bool(layers) and all(
+                any(verify_payload(layer, k.key, digest) for layer in layers) for k in keys)
+        self._verdicts[cache_key] = verdict
+        return verdict
+        # END SOLUTION

@@ -1,12 +1,17 @@
 """Run records on disk (JSON, atomic writes): what replication and retention did and when.
 
 The exporter reads them to publish lag, failures and retention actions, so they survive the
-CLI process that produced them.
+CLI process that produced them. `first_seen.json` ({registry: {repository: {digest: epoch
+seconds}}}) is when regman first saw each manifest (a scan, or a registry push notification):
+the retention grace window counts from it when the registry cannot say when it was pushed.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +57,38 @@ class StateStore:
         entry["runs_total"] += 1
         entry["last_run"] = when
         atomic_write_json(self.directory / "retention.json", data)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise read-modify-write of first_seen.json (planner vs notification listener)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with (self.directory / ".first_seen.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def first_seen(self, registry: str) -> dict[str, dict[str, float]]:
+        entry = self._read("first_seen.json").get(registry, {})
+        return entry if isinstance(entry, dict) else {}
+
+    def record_first_seen(self, registry: str,
+                          seen: Iterable[tuple[str, str, float]]) -> dict[str, dict[str, float]]:
+        """Record (repository, digest, when) sightings, keeping the EARLIEST per digest; returns
+        the registry's first-seen map after the update."""
+        # BEGIN SOLUTION: earliest sighting wins; write only when something changed
+        with self._locked():
+            data = self._read("first_seen.json")
+            entry = data.setdefault(registry, {})
+            changed = False
+            for repository, digest, when in seen:
+                digests = entry.setdefault(repository, {})
+                if digest not in digests or when < float(digests[digest]):
+                    digests[digest] = when
+                    changed = True
+            if changed:
+                atomic_write_json(self.directory / "first_seen.json", data)
+            result: dict[str, dict[str, float]] = entry
+            return result
+        # END SOLUTION

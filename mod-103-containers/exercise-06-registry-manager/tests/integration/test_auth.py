@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import threading
 import time
 import uuid
@@ -173,7 +174,10 @@ def test_bearer_token_flow_push_and_list(token_registry: tuple[str, TokenServer]
         assert client.tags("secure/app") == ["v1"]
         assert client.head_manifest("secure/app", "v1") == digest
         assert "secure/app" in client.catalog()
-    assert any("repository:secure/app:pull,push" in r["scope"] for r in tokens.requests)
+    # the registry lists a scope's actions in map order: "pull,push" or "push,pull"
+    granted = {(s.rsplit(":", 1)[0], frozenset(s.rsplit(":", 1)[1].split(",")))
+               for r in tokens.requests for s in r["scope"]}
+    assert ("repository:secure/app", frozenset({"pull", "push"})) in granted
     assert all(r["user"] == USER for r in tokens.requests)
     result = invoke(["--registry", url, "tags", "secure/app", "--json"],
                     env={"REGMAN_USERNAME": USER, "REGMAN_PASSWORD": PASSWORD})
@@ -231,3 +235,63 @@ def test_bad_reference_is_usage_error(tmp_path: Path) -> None:
     assert result.output.count("\n") == 1 and "invalid" in result.output
 
 
+
+
+@pytest.mark.points(3)
+def test_each_registry_gets_its_own_credentials_from_docker_config(tmp_path: Path) -> None:
+    from regman.images import push_image
+
+    hosts, processes = {}, []
+    for name in ("alice", "bob"):
+        work = tmp_path / name
+        work.mkdir()
+        hashed = bcrypt.hashpw(f"{name}-pw".encode(), bcrypt.gensalt(rounds=5)).decode()
+        (work / "htpasswd").write_text(f"{name}:{hashed}\n")
+        process, url = start_registry(work, {"htpasswd": {"realm": name,
+                                                          "path": str(work / "htpasswd")}})
+        processes.append(process)
+        hosts[name] = url.split("://", 1)[1]
+    try:
+        with RegistryClient(f"http://{hosts['alice']}", Credentials("alice", "alice-pw")) as a:
+            digest = push_image(a, "team/app", "v1", sample_image(41))
+        helper = tmp_path / "bin" / "docker-credential-regmantest"
+        helper.parent.mkdir()
+        helper.write_text('#!/bin/sh\nread server\necho "$1 $server" >> "$0.log"\n'
+                          'printf \'{"ServerURL":"%s","Username":"bob","Secret":"bob-pw"}\' '
+                          '"$server"\n')
+        helper.chmod(0o755)
+        config = tmp_path / "docker" / "config.json"
+        config.parent.mkdir()
+        config.write_text(json.dumps({
+            "auths": {f"http://{hosts['alice']}/v2/": {
+                "auth": base64.b64encode(b"alice:alice-pw").decode()}},
+            "credHelpers": {hosts["bob"]: "regmantest"}}))
+        env = {"DOCKER_CONFIG": str(config.parent), "REGMAN_USERNAME": None,
+               "REGMAN_PASSWORD": None,
+               "PATH": f"{helper.parent}:{os.environ.get('PATH', '')}"}
+        result = invoke(["copy", f"{hosts['alice']}/team/app:v1", f"{hosts['bob']}/team/app:v1"],
+                        env=env)  # type: ignore[arg-type]
+        assert result.exit_code == 0, result.output  # bob's registry rejects alice's login
+        assert Path(f"{helper}.log").read_text().split() == ["get", hosts["bob"]]
+        with RegistryClient(f"http://{hosts['bob']}", Credentials("bob", "bob-pw")) as b:
+            assert b.head_manifest("team/app", "v1") == digest
+        # REGMAN_USERNAME/PASSWORD are the default registry's login only, never sent elsewhere
+        env.update(REGMAN_REGISTRY=f"http://{hosts['alice']}", REGMAN_USERNAME="alice",
+                   REGMAN_PASSWORD="alice-pw")
+        again = invoke(["copy", f"{hosts['alice']}/team/app:v1",
+                        f"{hosts['bob']}/team/copy:v1"], env=env)  # type: ignore[arg-type]
+        assert again.exit_code == 0, again.output
+    finally:
+        for process in processes:
+            process.stop()
+
+
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_malformed_docker_config_is_a_config_error(tmp_path: Path, basic_registry: str) -> None:
+    (tmp_path / "config.json").write_text("{not json")
+    result = invoke(["--registry", basic_registry, "repos"],
+                    env={"DOCKER_CONFIG": str(tmp_path)})
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith(f"error: {tmp_path / 'config.json'}: invalid JSON")
+    assert result.output.count("\n") == 1

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from aiinfra_shared.procs.services import OciRegistry
 
@@ -124,3 +127,79 @@ def test_copy_and_delete_through_console_script(source: OciRegistry, target: Oci
                              capture_output=True, text=True, check=False, timeout=60)
     assert missing.returncode == 4
     assert missing.stderr.count("\n") == 1 and "not found" in missing.stderr
+
+
+class UploadCounter:
+    """A pass-through proxy in front of a registry that counts blob-upload requests in
+    flight. Until two overlap it holds each one (up to 5 s), so a copy that uploads blobs one
+    at a time shows a peak of 1 however fast the machine is."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream, self.in_flight, self.peak = upstream, 0, 0
+        self.cond = threading.Condition()
+        counter = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: object) -> None:
+                pass
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                upload = "/blobs/uploads/" in self.path and self.command != "GET"
+                if upload:
+                    with counter.cond:
+                        counter.in_flight += 1
+                        counter.peak = max(counter.peak, counter.in_flight)
+                        counter.cond.notify_all()
+                        counter.cond.wait_for(lambda: counter.peak >= 2, timeout=5)
+                try:
+                    headers = {k: v for k, v in self.headers.items()
+                               if k.lower() not in ("content-length", "connection")}
+                    answer = httpx.request(self.command, counter.upstream + self.path,
+                                           headers=headers, content=body, timeout=60)
+                finally:
+                    if upload:
+                        with counter.cond:
+                            counter.in_flight -= 1
+                self.send_response(answer.status_code)
+                for key, value in answer.headers.items():
+                    if key.lower() not in ("content-length", "transfer-encoding",
+                                           "connection", "content-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward  # noqa: N815
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.points(3)
+def test_copy_uploads_blobs_in_parallel_within_the_bound(
+        source: OciRegistry, oci_registry_factory: Callable[[], OciRegistry]) -> None:
+    from regman.images import build_image, push_image, random_layer
+
+    target = oci_registry_factory()
+    image = build_image([random_layer(48 * 1024, f"parallel-{i}") for i in range(6)])
+    with RegistryClient(source.url) as client:
+        digest = push_image(client, "parallel/app", "v1", image)
+    proxy = UploadCounter(target.url)
+    try:
+        result = invoke(["copy", f"{source.host}/parallel/app:v1",
+                         f"{proxy.host}/parallel/app:v1", "--jobs", "2", "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["blobs_uploaded"] == 7  # 6 layers + config
+        assert proxy.peak == 2  # uploads overlapped, never more than --jobs at once
+    finally:
+        proxy.close()
+    with RegistryClient(target.url) as client:
+        assert client.head_manifest("parallel/app", "v1") == digest
+        for blob in client.get_manifest("parallel/app", digest).blobs():
+            assert client.get_blob("parallel/app", blob.digest)

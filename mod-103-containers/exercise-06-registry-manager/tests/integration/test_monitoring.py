@@ -37,10 +37,17 @@ def test_exporter_scraped_by_prometheus(oci_registry_factory: Callable[[], OciRe
     with RegistryClient(registry.url) as client:
         for i in (1, 2, 3):
             push_image(client, "prod/api", f"v{i}", sample_image(500 + i))
-        private, _ = generate_key_pair("pw")
+        private, public = generate_key_pair("pw")
         (tmp_path / "k.key").write_bytes(private)
+        (tmp_path / "k.pub").write_bytes(public)
         sign_image(client, Reference(registry.host, "prod/api", "v1"),
                    load_private_key(tmp_path / "k.key", "pw"))
+        forger, _ = generate_key_pair("pw")  # a .sig tag from a key no policy lists
+        (tmp_path / "forger.key").write_bytes(forger)
+        sign_image(client, Reference(registry.host, "prod/api", "v2"),
+                   load_private_key(tmp_path / "forger.key", "pw"))
+    (tmp_path / "signing-policy.yaml").write_text(
+        "rules:\n  - repositories: 'prod/*'\n    keys: [k.pub]\n")
     mirror = oci_registry_factory()
     (tmp_path / "replication.yaml").write_text(
         f"registries:\n  a: {{url: '{registry.url}'}}\n  b: {{url: '{mirror.url}'}}\n"
@@ -56,12 +63,13 @@ def test_exporter_scraped_by_prometheus(oci_registry_factory: Callable[[], OciRe
         "regman-exporter",
         [str(exe), "--registry", registry.url, "exporter", "--port", str(free_port),
          "--replication", str(tmp_path / "replication.yaml")],
-        env={"REGMAN_STATE_DIR": state, "REGMAN_EXPORTER_CACHE_SECONDS": "0"},
+        env={"REGMAN_STATE_DIR": state, "REGMAN_EXPORTER_CACHE_SECONDS": "0",
+             "REGMAN_SIGNING_POLICY": str(tmp_path / "signing-policy.yaml")},
         ready_http=f"http://127.0.0.1:{free_port}/metrics")
     text = httpx.get(f"http://127.0.0.1:{free_port}/metrics", timeout=30).text
     labels = f'registry="{registry.host}",repository="prod/api"'
     assert f"regman_tags{{{labels}}} 4.0" in text
-    assert f"regman_signed_ratio{{{labels}}} 0.25" in text
+    assert f"regman_signed_ratio{{{labels}}} 0.25" in text  # v2's forged .sig does not count
     assert 'regman_replication_pending_images{rule="prod-mirror"} 1.0' in text
     for name in METRIC_NAMES:  # every documented family is exported
         assert f"# HELP {name} " in text, name
@@ -129,3 +137,37 @@ def test_distribution_config_from_deploy_starts(tmp_path: Path,
     assert values["trivy"]["enabled"] is True
     robots = json.loads((DEPLOY / "harbor-robots.json").read_text())["robots"]
     assert {r["name"] for r in robots} == {"ci-push", "regman-readonly", "regman-retention"}
+
+
+@pytest.mark.points(2)
+def test_exporter_caches_walks_for_the_ttl_and_reports_durations(
+        oci_registry_factory: Callable[[], OciRegistry], service_process: Callable[..., Any],
+        free_port: int, tmp_path: Path) -> None:
+    registry, mirror = oci_registry_factory(), oci_registry_factory()
+    with RegistryClient(registry.url) as client:
+        push_image(client, "cache/api", "v1", sample_image(601))
+    (tmp_path / "replication.yaml").write_text(
+        f"registries:\n  a: {{url: '{registry.url}'}}\n  b: {{url: '{mirror.url}'}}\n"
+        "rules:\n  - {name: cache-mirror, source: a, destination: b, "
+        "repositories: 'cache/*'}\n")
+    env = {"REGMAN_STATE_DIR": str(tmp_path / "state"),
+           "REGMAN_EXPORTER_CACHE_SECONDS": "3600"}
+    assert invoke(["replicate", "run", "--config", str(tmp_path / "replication.yaml")],
+                  env=env).exit_code == 0
+    exe = Path(sys.executable).parent / "regman"
+    metrics = f"http://127.0.0.1:{free_port}/metrics"
+    service_process("regman-exporter-cache",
+                    [str(exe), "--registry", registry.url, "exporter", "--port",
+                     str(free_port), "--replication", str(tmp_path / "replication.yaml")],
+                    env=env, ready_http=metrics)
+    first = httpx.get(metrics, timeout=30).text
+    with RegistryClient(registry.url) as client:  # changes inside the TTL are not walked
+        push_image(client, "cache/api", "v2", sample_image(602))
+    second = httpx.get(metrics, timeout=30).text
+    for text in (first, second):
+        assert 'regman_replication_pending_images{rule="cache-mirror"} 0.0' in text
+        assert f'regman_tags{{registry="{registry.host}",repository="cache/api"}} 1.0' in text
+        assert re.search(r"^regman_scrape_duration_seconds \d", text, re.M), text
+        assert re.search(r"^regman_walk_duration_seconds \d", text, re.M)
+        age = re.search(r"^regman_cache_age_seconds (\S+)", text, re.M)
+        assert age is not None and 0 <= float(age.group(1)) < 3600

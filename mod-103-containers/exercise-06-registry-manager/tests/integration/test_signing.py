@@ -127,3 +127,60 @@ def test_cosign_interop_both_ways(source: OciRegistry, signed_repo: tuple[str, s
     assert invoke(["verify", ref, "--key", "cos.pub"]).exit_code == 0
     assert invoke(["sign", ref, "--key", "cos.key"],
                   env={"REGMAN_KEY_PASSWORD": "pw-for-tests"}).exit_code == 0
+
+
+@pytest.mark.points(3)
+def test_policy_keys_are_identified_by_fingerprint_not_file_name(
+        signed_repo: tuple[str, str], tmp_cwd: Path) -> None:
+    ref, _ = signed_repo
+    for team in ("release", "security"):
+        Path(team).mkdir()
+        assert invoke(["key", "generate", "--output-prefix", f"{team}/cosign"],
+                      env=PASSWORD).exit_code == 0
+    Path("policy.yaml").write_text(
+        "rules:\n  - repositories: 'signing/*'\n"
+        "    keys: [release/cosign.pub, security/cosign.pub]\n")
+    assert invoke(["sign", ref, "--key", "security/cosign.key"], env=PASSWORD).exit_code == 0
+    only_one = invoke(["verify", ref, "--policy", "policy.yaml"])
+    assert only_one.exit_code == 1, only_one.output  # 2-of-2 stays 2-of-2
+    assert "no valid signature for key release/cosign.pub" in only_one.output
+    assert invoke(["sign", ref, "--key", "release/cosign.key"], env=PASSWORD).exit_code == 0
+    both = invoke(["verify", ref, "--policy", "policy.yaml", "--json"])
+    assert both.exit_code == 0, both.output
+    report = json.loads(both.output)
+    assert report["verified_keys"] == ["release/cosign.pub", "security/cosign.pub"]
+    fingerprints = report["fingerprints"]
+    assert len(set(fingerprints.values())) == 2
+    assert all(f.startswith("sha256:") for f in fingerprints.values())
+
+
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_policy_listing_one_key_twice_is_a_config_error(signed_repo: tuple[str, str],
+                                                        tmp_cwd: Path) -> None:
+    ref, _ = signed_repo
+    shutil.copy("cosign.pub", "copy.pub")
+    Path("policy.yaml").write_text(
+        "rules:\n  - repositories: 'signing/*'\n    keys: [cosign.pub, copy.pub]\n")
+    result = invoke(["verify", ref, "--policy", "policy.yaml"])
+    assert result.exit_code == 3, result.output
+    assert "copy.pub is the same key as cosign.pub" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.points(2)
+def test_repository_no_rule_covers_is_denied_unless_default_allow(
+        signed_repo: tuple[str, str], tmp_cwd: Path) -> None:
+    ref, _ = signed_repo
+    rules = "rules:\n  - repositories: 'other/*'\n    keys: [cosign.pub]\n"
+    Path("policy.yaml").write_text(rules)
+    denied = invoke(["verify", ref, "--policy", "policy.yaml"])
+    assert denied.exit_code == 1, denied.output
+    assert "no policy rule covers signing/app (default: deny)" in denied.output
+    Path("policy.yaml").write_text("default: allow\n" + rules)
+    allowed = invoke(["verify", ref, "--policy", "policy.yaml", "--json"])
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.output)["verified_keys"] == []
+    Path("policy.yaml").write_text("default: maybe\n" + rules)
+    bad = invoke(["verify", ref, "--policy", "policy.yaml"])
+    assert bad.exit_code == 3 and "'default' must be 'deny' or 'allow'" in bad.output

@@ -61,8 +61,13 @@ def test_protect_keep_tags_and_signed_win_over_keep_last() -> None:
     signed = image(3, ["v3"], days_old=30)
     sig = image(9, [signature_tag(signed.digest)], days_old=30)
     sig.signature_of = signed.digest
+    sig.signature_verified = True
+    forged_subject = image(6, ["v6"], days_old=31)
+    forged = image(7, [signature_tag(forged_subject.digest)], days_old=31)
+    forged.signature_of = forged_subject.digest  # a .sig tag no policy key verified
     inv = inventory(image(1, ["prod-1"], days_old=40), image(2, ["release-1.0"], days_old=35),
-                    signed, sig, image(4, ["v4"], days_old=2), image(5, ["v5"], days_old=3))
+                    signed, sig, forged_subject, forged, image(4, ["v4"], days_old=2),
+                    image(5, ["v5"], days_old=3))
     result = plan([inv], policy(keep_last=1, protect=["prod-*"], keep_tags=[r"release-.*"]),
                   NOW)
     decided = by_tag(result.decisions)
@@ -71,6 +76,7 @@ def test_protect_keep_tags_and_signed_win_over_keep_last() -> None:
     assert decided["v3"] == ("keep", "signed")
     assert decided[signature_tag(signed.digest)] == ("keep", "signature")
     assert decided["v5"] == ("delete", "keep-last")
+    assert decided["v6"] == ("delete", "keep-last")
 
 
 @pytest.mark.points(4)

@@ -10,6 +10,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import yaml
+
 from regman.errors import RegistryUnavailableError, RegmanError
 
 
@@ -31,3 +33,16 @@ def garbage_collect(binary: str, config: Path, timeout: float = 600) -> str:
 def disk_usage(root: Path) -> int:
     """Bytes of regular files under `root` (the registry storage directory)."""
     return sum(p.stat().st_size for p in Path(root).rglob("*") if p.is_file())
+
+
+def registry_read_only(config: Path) -> bool:
+    """True when the registry config sets `storage.maintenance.readonly.enabled: true`, the
+    mode in which distribution refuses pushes so garbage collection is safe."""
+    try:
+        data = yaml.safe_load(Path(config).read_text())
+    except (OSError, yaml.YAMLError):
+        return False
+    node: object = data
+    for key in ("storage", "maintenance", "readonly", "enabled"):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node is True

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
@@ -46,13 +47,20 @@ class Credentials:
 
 @dataclass
 class TransferStats:
-    """Bytes this client moved; replication reports use it to prove incremental copies."""
+    """Bytes this client moved; replication reports use it to prove incremental copies.
+    Updated through `add` (under a lock): parallel blob copies share one client."""
 
     bytes_uploaded: int = 0
     bytes_downloaded: int = 0
     blobs_uploaded: int = 0
     blobs_mounted: int = 0
     blobs_skipped: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **deltas: int) -> None:
+        with self._lock:
+            for name, delta in deltas.items():
+                setattr(self, name, getattr(self, name) + delta)
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -62,7 +70,8 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
 
 
 class RegistryClient:
-    """One registry, one client. Thread-compatible, not thread-safe (one httpx.Client)."""
+    """One registry, one client. Requests may run from several threads (httpx's pool is
+    thread-safe; stats are locked), as the parallel blob copy does."""
 
     def __init__(
         self,
@@ -280,7 +289,7 @@ class RegistryClient:
             raise IntegrityError(
                 f"manifest {repository}:{identifier}: registry says {header_digest}, "
                 f"content hashes to {digest}")
-        self.stats.bytes_downloaded += len(raw)
+        self.stats.add(bytes_downloaded=len(raw))
         return Manifest(raw=raw, media_type=media_type_of(raw, response.headers.get(
             "Content-Type")), digest=digest)
         # END SOLUTION
@@ -304,7 +313,7 @@ class RegistryClient:
         if returned != expected:
             raise IntegrityError(f"pushed manifest hashes to {expected}, registry stored "
                                  f"{returned}")
-        self.stats.bytes_uploaded += len(raw)
+        self.stats.add(bytes_uploaded=len(raw))
         return expected
 
     def delete_manifest(self, repository: str, digest: str) -> None:
@@ -323,7 +332,7 @@ class RegistryClient:
         data = response.content
         if sha256_digest(data) != digest:
             raise IntegrityError(f"blob {repository}@{digest} does not match its digest")
-        self.stats.bytes_downloaded += len(data)
+        self.stats.add(bytes_downloaded=len(data))
         return data
 
     def stream_blob(self, repository: str, digest: str) -> Iterator[bytes]:
@@ -336,7 +345,7 @@ class RegistryClient:
         try:
             for chunk in response.iter_bytes(self.chunk_size):
                 hasher.update(chunk)
-                self.stats.bytes_downloaded += len(chunk)
+                self.stats.add(bytes_downloaded=len(chunk))
                 yield chunk
         finally:
             response.close()
@@ -351,7 +360,7 @@ class RegistryClient:
             scope=f"repository:{repository}:pull,push",
             params={"mount": digest, "from": from_repository}, ok=(201, 202))
         if response.status_code == 201:
-            self.stats.blobs_mounted += 1
+            self.stats.add(blobs_mounted=1)
             return True
         location = response.headers.get("Location")
         if location:  # the registry opened an upload session instead; cancel it
@@ -395,8 +404,8 @@ class RegistryClient:
                 sent += len(chunk)
             self.request("PUT", _with_param(location, "digest", digest), scope=scope,
                          ok=(201,))
-        self.stats.bytes_uploaded += sent
-        self.stats.blobs_uploaded += 1
+        self.stats.add(bytes_uploaded=sent)
+        self.stats.add(blobs_uploaded=1)
         return sent
         # END SOLUTION
 
