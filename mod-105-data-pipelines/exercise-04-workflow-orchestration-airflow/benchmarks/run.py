@@ -1,8 +1,13 @@
 """Benchmarks for mlworkflows (writes benchmarks/results.json and the README table).
 
 1. DagBag parse time of the whole DAG folder with 50 generated model configs
-   (50 x 3 DAGs + the data DAG): BENCH_PARSE_RUNS timed parses after one warm-up
-   (goal: median < 2 s).
+   (50 x 3 DAGs + the data DAG), measured cold: each of BENCH_PARSE_RUNS samples is a new
+   Python process. In it, Airflow's DagBag module is imported first (the dag-processor's
+   parsing process already has Airflow loaded), then the timed parse imports the DAG files
+   and everything they import (mlworkflows, pydantic models, the k8s client...) for the first
+   time (goal: median < 2 s). The whole new process (interpreter start, `import airflow`,
+   parse, exit) is reported too, as is the warm re-parse in one process (what a repeated
+   parse costs once the modules are cached).
 2. End-to-end `dag.test()` time of the data + training pipeline on the bundled data,
    BENCH_PIPELINE_RUNS times (a fresh 400-row batch is dropped into incoming/ before each
    run, untimed).
@@ -53,6 +58,32 @@ def generate_configs() -> None:
         (CONFIGS / f"gen_{i:03d}.yaml").write_text(yaml.safe_dump({**base, "name": f"gen_{i:03d}"}))
 
 
+_COLD_CHILD = """
+import sys, time
+from mlworkflows import airflow_env
+from airflow.dag_processing.dagbag import DagBag  # noqa: F401 (loaded in the dag-processor)
+start = time.perf_counter()
+dags, errors = airflow_env.load_dags(airflow_env.Path(sys.argv[1]))
+assert not errors, errors
+print(time.perf_counter() - start, len(dags))
+"""
+
+
+def bench_parse_cold() -> tuple[Stats, Stats]:
+    """(parse of the DAG files in a new process, the whole new process) per sample."""
+    import subprocess
+    import sys
+
+    parse_s, process_s = [], []
+    for _ in range(PARSE_RUNS):
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", _COLD_CHILD, str(EXERCISE / "dags")],
+                             capture_output=True, text=True, check=True, env=os.environ)
+        process_s.append(time.perf_counter() - start)
+        parse_s.append(float(out.stdout.split()[-2]))
+    return summarize(parse_s), summarize(process_s)
+
+
 def bench_parse() -> tuple[Stats, int]:
     dags, errors = airflow_env.load_dags(EXERCISE / "dags")  # imports airflow, the providers
     assert not errors, errors
@@ -92,23 +123,30 @@ def main() -> None:
     began = time.perf_counter()
     generate_configs()
     try:
+        cold, cold_process = bench_parse_cold()
         parse, dag_count = bench_parse()
         pipeline = bench_pipeline()
     finally:
         shutil.rmtree(ROOT, ignore_errors=True)
-    met = parse.median < GOAL_PARSE_S
+    met = cold.median < GOAL_PARSE_S
     benchmarks: dict[str, Any] = {
-        "dagbag_parse": {"generated_configs": GENERATED, "dags": dag_count,
-                         **parse.as_dict(3), "goal": f"< {GOAL_PARSE_S:g} s", "met": met},
+        "dagbag_parse_cold": {"generated_configs": GENERATED, "dags": dag_count,
+                              **cold.as_dict(3), "goal": f"< {GOAL_PARSE_S:g} s", "met": met},
+        "new_process_import_and_parse": {**cold_process.as_dict(3)},
+        "dagbag_parse_warm": {"generated_configs": GENERATED, "dags": dag_count,
+                              **parse.as_dict(3)},
         **{f"dag_test_{name}": stats.as_dict(2) for name, stats in pipeline.items()},
     }
-    notes = (f"{PARSE_RUNS} DagBag parses after one warm-up, {PIPELINE_RUNS} data + training "
+    notes = (f"{PARSE_RUNS} cold DagBag parses (each in a new process), {PARSE_RUNS} warm "
+             f"parses in one process after one warm-up, {PIPELINE_RUNS} data + training "
              "pipeline runs (dag.test() on SQLite). Wall time of the run: "
              f"{time.perf_counter() - began:.0f} s.")
     write_results(HERE / "results.json", results_document("105-04", benchmarks, notes))
     rows = [
-        [f"DagBag parse, {dag_count} DAGs ({GENERATED} generated configs)", parse.format(),
-         f"< {GOAL_PARSE_S:g} s", "yes" if met else "**no**"],
+        [f"DagBag parse, cold (new process), {dag_count} DAGs ({GENERATED} generated configs)",
+         cold.format(), f"< {GOAL_PARSE_S:g} s", "yes" if met else "**no**"],
+        ["new process: interpreter + `import airflow` + parse", cold_process.format(), "-", "-"],
+        ["DagBag parse, warm (modules cached)", parse.format(), "-", "-"],
         ["`dag.test()` data DAG", pipeline["data_dag"].format(), "-", "-"],
         ["`dag.test()` training DAG (3 mapped trials)", pipeline["training_dag"].format(),
          "-", "-"],

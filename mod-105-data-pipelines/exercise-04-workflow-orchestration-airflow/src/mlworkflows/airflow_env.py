@@ -77,8 +77,11 @@ def load_dags(dags_folder: Path) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def run_dag(dag: Any, conf: dict[str, Any] | None = None,
-            xcom_tasks: tuple[str, ...] = ()) -> RunResult:
-    """One `dag.test()` run; returns every task's final state and chosen XCom values."""
+            xcom_tasks: tuple[str, ...] = (), logical_date: Any = None) -> RunResult:
+    """One `dag.test()` run; returns every task's final state and chosen XCom values.
+
+    `logical_date` (an aware datetime) defaults to now, as in `airflow dags test`.
+    """
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
@@ -91,7 +94,8 @@ def run_dag(dag: Any, conf: dict[str, Any] | None = None,
     deadline = getattr(dag, "deadline", None)
     dag.deadline = None
     try:
-        dag_run = dag.test(run_conf=conf)
+        dag_run = (dag.test(run_conf=conf) if logical_date is None
+                   else dag.test(run_conf=conf, logical_date=logical_date))
     finally:
         dag.deadline = deadline
     tasks: dict[str, str] = {}

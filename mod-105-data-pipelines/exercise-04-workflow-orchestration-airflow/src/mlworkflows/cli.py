@@ -290,8 +290,10 @@ def sla_report(ctx: click.Context, api_url: str | None, limit: int, dag_filter: 
 @cli.command("render-pod")
 @click.argument("model")
 @click.option("--trial", default=0, show_default=True, type=click.IntRange(0, None))
+@click.option("--run-dir", default=None, help="Run directory (worker path) for the pod's "
+              "arguments; default: an example run under MLWORKFLOWS_HOME.")
 @click.pass_context
-def render_pod_cmd(ctx: click.Context, model: str, trial: int) -> None:
+def render_pod_cmd(ctx: click.Context, model: str, trial: int, run_dir: str | None) -> None:
     """Print the KubernetesPodOperator pod manifest (JSON) for one training trial of MODEL."""
     from mlworkflows.kubernetes import render_pod
     from mlworkflows.model_config import ModelConfigError, load_model_configs
@@ -305,7 +307,7 @@ def render_pod_cmd(ctx: click.Context, model: str, trial: int) -> None:
     if trial >= len(found[model].trials):
         raise CLIError(f"{model} has {len(found[model].trials)} trials; --trial {trial} is out "
                        "of range", ExitCode.USAGE)
-    echo_json(render_pod(found[model], trial))
+    echo_json(render_pod(found[model], trial, run_dir=run_dir, settings=_settings(ctx)))
 
 
 @cli.command("train-trial")

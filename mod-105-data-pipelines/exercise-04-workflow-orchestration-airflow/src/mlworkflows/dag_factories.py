@@ -28,9 +28,9 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from mlworkflows.callbacks import on_deadline_missed, on_task_failure
 from mlworkflows.config import Settings
-from mlworkflows.model_config import ModelConfig
+from mlworkflows.model_config import ModelConfig, ModelConfigError
 from mlworkflows.sensors import NewFileSensor, matching_files
-from mlworkflows.workspace import Workspace
+from mlworkflows.workspace import Workspace, partition_name, sha256_file
 
 # pandas, scikit-learn, pandera and joblib are imported inside the task bodies: the
 # dag-processor re-parses these files every few seconds, and heavy top-level imports are the
@@ -60,6 +60,20 @@ def _deadline(settings: Settings) -> DeadlineAlert:
                                kwargs={"target_minutes": settings.deadline_minutes}),
     )
     # END SOLUTION
+
+
+def _triggering_partition(context: dict[str, Any]) -> str | None:
+    """The partition named by the newest validated-data asset event that triggered the run."""
+    events = context.get("triggering_asset_events") or {}
+    try:
+        found = events[VALIDATED_DATA]
+    except KeyError:
+        return None
+    for event in reversed(list(found)):
+        partition = (event.extra or {}).get("partition")
+        if partition:
+            return str(partition)
+    return None
 
 
 def _run_ids() -> tuple[str, str]:
@@ -105,15 +119,21 @@ def build_data_dag(settings: Settings) -> DAG:
             return "publish" if report["ok"] else "quarantine"
 
         @task(outlets=[VALIDATED_DATA])
-        def publish(path: str, report: dict[str, Any], **context: Any) -> str:
-            ws.ensure()
-            tmp = ws.validated.with_name(".current.csv.tmp")
-            shutil.copyfile(path, tmp)
-            tmp.replace(ws.validated)
+        def publish(path: str, report: dict[str, Any], **context: Any) -> dict[str, Any]:
+            """Write the file as the partition of this run's logical date (never overwrite
+            another run's data), then announce (partition, sha256) on the asset event."""
+            from aiinfra_shared.io import atomic_write_bytes
+
+            run = context["dag_run"]
+            partition = partition_name(run.logical_date or run.run_after)
+            target = ws.ensure().partition(partition)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, Path(path).read_bytes())
             Path(path).unlink()
+            lineage = {"partition": partition, "sha256": sha256_file(target)}
             context["outlet_events"][VALIDATED_DATA].extra = {
-                "source": Path(path).name, "rows": report["rows"]}
-            return str(ws.validated)
+                "source": Path(path).name, "rows": report["rows"], **lineage}
+            return {"path": str(target), **lineage}
 
         @task
         def quarantine(path: str, report: dict[str, Any]) -> None:
@@ -157,16 +177,23 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
     ) as dag:
 
         @task
-        def prepare_features() -> dict[str, Any]:
+        def prepare_features(**context: Any) -> dict[str, Any]:
+            """Features from the partition whose asset event triggered this run, else (manual
+            or drift-triggered run) from the latest partition; returns its lineage too."""
             from mlworkflows import training
 
-            if not ws.validated.exists():
+            partition = _triggering_partition(context) or ws.latest_partition()
+            if partition is None:
                 raise AirflowFailException(
-                    f"no validated data at {ws.validated}: run {DATA_DAG_ID} first")
+                    f"no validated data under {ws.validated_root}: run {DATA_DAG_ID} first")
+            source = ws.partition(partition)
+            if not source.is_file():
+                raise AirflowFailException(f"partition {partition} has no data at {source}")
             dag_id, run_id = _run_ids()
             out = ws.run_dir(dag_id, run_id)
-            features = training.prepare_features(ws.validated, out, config.test_size, config.seed)
-            return {**features, "run_dir": str(out), "data_path": str(ws.validated)}
+            features = training.prepare_features(source, out, config.test_size, config.seed)
+            return {**features, "run_dir": str(out), "data_path": str(source),
+                    "data_partition": partition, "data_sha256": sha256_file(source)}
 
         @task
         def trial_specs(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -176,7 +203,7 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
             return [{"index": i, "params": t} for i, t in enumerate(checked.trials)]
 
         if config.executor == "kubernetes":
-            trials = _kubernetes_trials(config, prepare_features(), trial_specs())
+            trials = _kubernetes_trials(settings, config, prepare_features(), trial_specs())
             features = trials.features
             results = trials.results
         else:
@@ -240,7 +267,9 @@ def build_training_dag(settings: Settings, config: ModelConfig) -> DAG:
             version = open_registry(settings).register(config.name, Path(best["model_path"]), {
                 "metrics": decision["candidate"], "params": best["params"],
                 "model_type": config.model_type, "run_id": run_id, "dag_id": dag_id,
-                "reason": (params or {}).get("reason", "scheduled")})
+                "reason": (params or {}).get("reason", "scheduled"),
+                "data_partition": features["data_partition"],
+                "data_sha256": features["data_sha256"]})
             shutil.copyfile(features["data_path"], version.path.parent / "reference.csv")
             return version.version
 
@@ -275,21 +304,22 @@ class _KubeTrials:
         self.results = results
 
 
-def _kubernetes_trials(config: ModelConfig, features: Any, specs: Any) -> _KubeTrials:
+def _kubernetes_trials(settings: Settings, config: ModelConfig, features: Any,
+                       specs: Any) -> _KubeTrials:
     """Trials as pods on GPU nodes: one mapped KubernetesPodOperator task per trial."""
     # BEGIN SOLUTION: pod arguments per trial, then KubernetesPodOperator.partial().expand()
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
-    from mlworkflows.kubernetes import WORKSPACE_MOUNT, pod_settings, trial_arguments
+    from mlworkflows.kubernetes import pod_settings, trial_arguments
 
     @task
     def pod_arguments(specs: list[dict[str, Any]], features: dict[str, Any]) -> list[list[str]]:
-        ws_root = str(Settings.load().resolved_home())
-        run_dir = features["run_dir"].replace(ws_root, WORKSPACE_MOUNT, 1)
-        return [trial_arguments(config, s["index"], s["params"], run_dir) for s in specs]
+        # the pod mounts the workspace at this worker's MLWORKFLOWS_HOME: paths pass unchanged
+        return [trial_arguments(config, s["index"], s["params"], features["run_dir"])
+                for s in specs]
 
     results = KubernetesPodOperator.partial(
-        task_id="train_trial", **pod_settings(config),
+        task_id="train_trial", **pod_settings(config, settings),
     ).expand(arguments=pod_arguments(specs, features))
     return _KubeTrials(features, results.output)
     # END SOLUTION
@@ -313,10 +343,11 @@ def build_inference_dag(settings: Settings, config: ModelConfig) -> DAG:
             from mlworkflows import inference
             from mlworkflows.registry import open_registry
 
-            batch = ws.batches if ws.batches.exists() else ws.validated
+            latest = ws.latest_partition()
+            batch = ws.batches if ws.batches.exists() or latest is None else ws.partition(latest)
             if not batch.exists():
-                raise AirflowFailException(f"nothing to score: neither {ws.batches} nor "
-                                           f"{ws.validated} exists")
+                raise AirflowFailException(f"nothing to score: neither {ws.batches} nor a "
+                                           f"partition under {ws.validated_root} exists")
             _, run_id = _run_ids()
             return inference.score_batch(open_registry(settings), config.name, batch,
                                          ws.predictions / config.name, run_id)
@@ -377,5 +408,34 @@ def build_model_dags(settings: Settings, configs: list[ModelConfig]) -> list[DAG
     for config in configs:
         dags += [build_training_dag(settings, config), build_inference_dag(settings, config),
                  build_monitoring_dag(settings, config)]
+    return dags
+    # END SOLUTION
+
+
+class InvalidModelConfigs(DAG):
+    """Placeholder for the invalid model configs of one DAG file: it never passes validation.
+
+    The DagBag validates and bags every DAG of a file on its own and records a failure as an
+    import error of that file. So the valid configs' DAGs still load, and the UI's import
+    error names each invalid config file and field (and nothing else).
+    """
+
+    def __init__(self, errors: list[ModelConfigError]) -> None:
+        super().__init__("mlw_invalid_model_configs", schedule=None, start_date=START,
+                         description="invalid model configs (never scheduled)")
+        self.config_errors = [str(e) for e in errors]
+
+    def validate(self) -> None:
+        raise ModelConfigError(f"{len(self.config_errors)} invalid model config(s): "
+                               + " | ".join(self.config_errors))
+
+
+def build_model_dags_isolated(settings: Settings, configs: list[ModelConfig],
+                              errors: list[ModelConfigError]) -> list[DAG]:
+    """The DAGs of every valid config, plus one placeholder that reports the invalid ones."""
+    # BEGIN SOLUTION: good configs' DAGs; the errors go into one InvalidModelConfigs DAG
+    dags = build_model_dags(settings, configs)
+    if errors:
+        dags.append(InvalidModelConfigs(errors))
     return dags
     # END SOLUTION

@@ -1,8 +1,11 @@
 """The KubernetesPodOperator variant of a training trial (cluster execution on GPU nodes).
 
 The pod runs `mlworkflows train-trial` (the same code the local PythonOperator path runs) with
-the workspace on a shared volume, and hands its result back through the XCom sidecar. Tests
-render the pod spec and validate it against the Kubernetes OpenAPI schemas.
+the workspace on a shared volume, and hands its result back through the XCom sidecar. The pod
+mounts that volume at the workers' own `MLWORKFLOWS_HOME` (`Settings.home`, one setting for
+both sides), so every path in the pod's arguments and in its result opens unchanged on a
+worker: no translation between two mount points. Tests render the pod spec, validate it
+against the Kubernetes OpenAPI schemas and run its command as a subprocess.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from typing import Any
 
 from kubernetes.client import models as k8s
 
+from mlworkflows.config import Settings
 from mlworkflows.model_config import ModelConfig, slug
+from mlworkflows.workspace import Workspace
 
-WORKSPACE_MOUNT = "/workspace"
 CONFIG_MOUNT = "/configs"
 GPU_RESOURCE = "nvidia.com/gpu"
 
@@ -26,9 +30,13 @@ def trial_arguments(config: ModelConfig, index: int, params: dict[str, Any],
             "--run-dir", run_dir, "--xcom"]
 
 
-def pod_settings(config: ModelConfig) -> dict[str, Any]:
-    """KubernetesPodOperator keyword arguments shared by every trial of `config`."""
+def pod_settings(config: ModelConfig, settings: Settings) -> dict[str, Any]:
+    """KubernetesPodOperator keyword arguments shared by every trial of `config`.
+
+    The workspace volume is mounted at `settings.home` as the workers see it.
+    """
     # BEGIN SOLUTION: operator kwargs: image, resources, GPU limit + toleration, volumes, XCom
+    workspace = str(settings.resolved_home())
     res = config.resources
     limits = {"cpu": res.cpu, "memory": res.memory}
     tolerations = []
@@ -46,7 +54,7 @@ def pod_settings(config: ModelConfig) -> dict[str, Any]:
             requests={"cpu": res.cpu, "memory": res.memory}, limits=limits),
         "node_selector": dict(res.node_selector),
         "tolerations": tolerations,
-        "env_vars": [k8s.V1EnvVar(name="MLWORKFLOWS_HOME", value=WORKSPACE_MOUNT)],
+        "env_vars": [k8s.V1EnvVar(name="MLWORKFLOWS_HOME", value=workspace)],
         "volumes": [
             k8s.V1Volume(name="workspace", persistent_volume_claim=k8s
                          .V1PersistentVolumeClaimVolumeSource(claim_name="mlworkflows-workspace")),
@@ -54,7 +62,7 @@ def pod_settings(config: ModelConfig) -> dict[str, Any]:
                 name="mlworkflows-model-configs")),
         ],
         "volume_mounts": [
-            k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE_MOUNT),
+            k8s.V1VolumeMount(name="workspace", mount_path=workspace),
             k8s.V1VolumeMount(name="configs", mount_path=CONFIG_MOUNT, read_only=True),
         ],
         "security_context": k8s.V1PodSecurityContext(run_as_non_root=True, run_as_user=10001),
@@ -67,8 +75,12 @@ def pod_settings(config: ModelConfig) -> dict[str, Any]:
 
 
 def render_pod(config: ModelConfig, index: int = 0, params: dict[str, Any] | None = None,
-               run_dir: str = f"{WORKSPACE_MOUNT}/runs/example") -> dict[str, Any]:
+               run_dir: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """The pod manifest the operator would submit for one trial, as a plain dict."""
+    settings = settings or Settings.load()
+    if run_dir is None:
+        run_dir = str(Workspace(settings.resolved_home()).run_dir(config.training_dag_id,
+                                                                   "example"))
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
     from kubernetes.client import ApiClient
 
@@ -76,7 +88,7 @@ def render_pod(config: ModelConfig, index: int = 0, params: dict[str, Any] | Non
     operator = KubernetesPodOperator(
         task_id=f"train_trial_{index}",
         arguments=trial_arguments(config, index, chosen, run_dir),
-        **pod_settings(config),
+        **pod_settings(config, settings),
     )
     pod = operator.build_pod_request_obj(context=None, dry_run=True)  # no kubeconfig needed
     manifest: dict[str, Any] = ApiClient().sanitize_for_serialization(pod)

@@ -116,16 +116,39 @@ def load_model_config(path: Path) -> ModelConfig:
 
 def load_model_configs(directory: Path) -> list[ModelConfig]:
     """All configs, sorted by file name; the first invalid file raises, naming itself."""
+    configs, errors = load_model_configs_isolated(directory)
+    if errors:
+        raise errors[0]
+    return configs
+
+
+def load_model_configs_isolated(directory: Path) -> tuple[list[ModelConfig],
+                                                          list[ModelConfigError]]:
+    """(valid configs, one error per invalid file): a bad file never hides the good ones.
+
+    A second file reusing a model name is the invalid one (files are read in name order), so
+    the model that was already deployed keeps its DAGs. A missing directory still raises.
+    """
     if not directory.is_dir():
         raise ModelConfigError(f"{directory}: model config directory does not exist")
-    configs = [load_model_config(p) for p in sorted(directory.glob("*.yaml"))]
+    # BEGIN SOLUTION: load each file on its own; collect errors instead of stopping at one
+    configs: list[ModelConfig] = []
+    errors: list[ModelConfigError] = []
     seen: dict[str, str] = {}
-    for config in configs:
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            config = load_model_config(path)
+        except ModelConfigError as exc:
+            errors.append(exc)
+            continue
         if config.name in seen:
-            raise ModelConfigError(f"{config.source_file}: model name {config.name!r} is already "
-                                   f"used by {seen[config.name]}")
-        seen[config.name] = str(config.source_file)
-    return configs
+            errors.append(ModelConfigError(f"{path}: model name {config.name!r} is already "
+                                           f"used by {seen[config.name]}"))
+            continue
+        seen[config.name] = str(path)
+        configs.append(config)
+    return configs, errors
+    # END SOLUTION
 
 
 def slug(value: str) -> str:

@@ -100,7 +100,7 @@ def test_training_dag_registers_and_deploys_to_mlflow(
     monkeypatch.setenv("MLWORKFLOWS_MLFLOW_ARTIFACT_LOCATION",
                        str(settings.mlflow_artifact_location))
     ws = Workspace(settings.resolved_home()).ensure()
-    data.write_csv(data.make_batch(rows=300, seed=2), ws.validated)
+    data.write_csv(data.make_batch(rows=300, seed=2), ws.partition("20260101T000000Z"))
     airflow_env.init_db()
     found, errors = airflow_env.load_dags(DAGS)
     assert errors == {}

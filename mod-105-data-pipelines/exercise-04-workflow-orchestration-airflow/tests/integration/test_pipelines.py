@@ -6,7 +6,9 @@ on the model it deployed. Each test asserts on files the DAGs wrote and on task 
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,7 @@ def test_data_then_training_deploys_a_model(trained: dict[str, Any], ws: Workspa
     data_run, train_run = trained["data"], trained["train"]
     assert data_run.state == "success", data_run.tasks
     assert data_run.tasks["publish"] == "success" and data_run.tasks["quarantine"] == "skipped"
-    assert ws.validated.exists() and not list(ws.incoming.glob("*.csv"))
+    assert ws.partitions() and not list(ws.incoming.glob("*.csv"))
     assert train_run.state == "success", train_run.tasks
     assert {k for k in train_run.tasks if k.startswith("train_trial[")} == {
         "train_trial[0]", "train_trial[1]", "train_trial[2]"}  # one mapped task per trial
@@ -97,7 +99,7 @@ def test_gate_blocks_a_worse_model(trained: dict[str, Any], dags: dict[str, Any]
 @pytest.mark.hidden
 def test_bad_data_is_quarantined_and_alerted(trained: dict[str, Any], dags: dict[str, Any],
                                              ws: Workspace, webhook: Any) -> None:
-    validated_before = ws.validated.read_bytes()
+    partitions_before = {p: ws.partition(p).read_bytes() for p in ws.partitions()}
     data.write_csv(data.corrupt_batch(), ws.incoming / "batch_bad.csv")
     alerts_before = len(webhook.payloads)
     run = airflow_env.run_dag(dags["mlw_data"])
@@ -106,7 +108,8 @@ def test_bad_data_is_quarantined_and_alerted(trained: dict[str, Any], dags: dict
     assert (ws.quarantine / "batch_bad.csv").exists()
     report = json.loads((ws.quarantine / "batch_bad.report.json").read_text())
     assert report["failing_columns"] == ["mean_radius", "mean_texture", "target"]
-    assert ws.validated.read_bytes() == validated_before  # training input untouched
+    # training input untouched: no new partition, none rewritten
+    assert {p: ws.partition(p).read_bytes() for p in ws.partitions()} == partitions_before
     alerts = webhook.payloads[alerts_before:]
     assert len(alerts) == 1
     fields = alerts[0]["fields"]
@@ -134,3 +137,38 @@ def test_drift_triggers_retraining(trained: dict[str, Any], dags: dict[str, Any]
     assert bool(triggered) is expect_retrain
     if expect_retrain:
         assert float(triggered[0]["max_psi"]) > 0.2
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.points(5)
+def test_partitions_by_logical_date_and_retrain_records_lineage(
+        trained: dict[str, Any], dags: dict[str, Any], ws: Workspace) -> None:
+    """New data is a new partition; a drift retrain trains on it and records (partition, hash)."""
+    registry = ModelRegistry(ws.registry)
+    first = registry.get(MODEL, 1).metadata
+    assert _sha256(ws.partition(first["data_partition"])) == first["data_sha256"]
+    data.write_csv(data.make_batch(rows=800, seed=4), ws.incoming / "batch_0002.csv")
+    logical_date = datetime(2030, 3, 1, 12, tzinfo=UTC)  # later than any test run's "now"
+    run = airflow_env.run_dag(dags["mlw_data"], logical_date=logical_date,
+                              xcom_tasks=("publish",))
+    assert run.state == "success", run.tasks
+    published = run.xcoms["publish"]
+    assert published["partition"] == "20300301T120000Z"
+    new = ws.partition("20300301T120000Z")
+    assert published["sha256"] == _sha256(new)
+    assert first["data_partition"] in ws.partitions()  # the first model's data is kept
+    assert _sha256(ws.partition(first["data_partition"])) == first["data_sha256"]
+
+    retrain = airflow_env.run_dag(dags[f"mlw_train_{MODEL}"],
+                                  conf={"reason": "drift", "max_psi": "0.5", "trials": None},
+                                  xcom_tasks=("register", "quality_gate"))
+    assert retrain.state == "success", retrain.tasks
+    assert retrain.tasks["register"] == "success", retrain.xcoms["quality_gate"]
+    lineage = registry.get(MODEL, retrain.xcoms["register"]).metadata
+    assert lineage["reason"] == "drift"
+    assert (lineage["data_partition"], lineage["data_sha256"]) == (
+        "20300301T120000Z", _sha256(new))
+    assert lineage["data_sha256"] != first["data_sha256"]

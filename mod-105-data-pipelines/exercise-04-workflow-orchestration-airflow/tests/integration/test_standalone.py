@@ -36,7 +36,7 @@ def test_standalone_trigger_and_sla_report(tmp_path: Path, free_port: int,
     passwords = home / "passwords.json"
     passwords.write_text(json.dumps({"admin": PASSWORD}))
     ws = Workspace(ws_root).ensure()
-    data.write_csv(data.make_batch(rows=300), ws.validated)
+    data.write_csv(data.make_batch(rows=300), ws.partition("20260101T000000Z"))
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",

@@ -117,3 +117,43 @@ def test_sample_data_writes_csv(tmp_path: Path) -> None:
     assert result.exit_code == 0
     header = out.read_text().splitlines()[0]
     assert "mean_radius" in header and "target" not in header
+
+
+@pytest.mark.points(3)
+def test_pod_command_runs_and_workers_can_open_its_model(tmp_path: Path) -> None:
+    """Run the rendered pod's command (image entry point + args) as a subprocess.
+
+    The pod mounts the workspace volume at MLWORKFLOWS_HOME, the same setting the Airflow
+    workers read, so the model path the pod hands back through XCom opens on a worker.
+    """
+    import joblib
+
+    from mlworkflows.config import Settings
+    from mlworkflows.training import prepare_features
+    from mlworkflows.workspace import Workspace
+
+    home = Settings.load().resolved_home()
+    run_dir = Workspace(home).run_dir("mlw_train_cancer_logreg", "manual__pod-test")
+    prepare_features(data.write_csv(data.make_batch(300), tmp_path / "data.csv"), run_dir,
+                     0.25, 42)
+    rendered = CliRunner().invoke(cli, ["render-pod", "cancer_logreg", "--trial", "1",
+                                        "--run-dir", str(run_dir)])
+    assert rendered.exit_code == 0, rendered.output
+    manifest = json.loads(rendered.stdout[rendered.stdout.index("{"):])
+    container = manifest["spec"]["containers"][0]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert mounts["workspace"] == env["MLWORKFLOWS_HOME"] == str(home)  # one setting
+    assert str(run_dir) in container["args"]
+    # emulate the other two mounts: the configs ConfigMap and the XCom sidecar's volume
+    xcom = tmp_path / "xcom" / "return.json"
+    args = [a.replace(mounts["configs"], str(CONFIGS), 1) for a in container["args"]]
+    proc = subprocess.run(
+        [EXE, *container["command"][1:], *args, "--xcom-path", str(xcom)],
+        capture_output=True, text=True, check=False, env={**os.environ, **env}, timeout=120)
+    assert container["command"][0] == "mlworkflows"  # the image's entry point
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(xcom.read_text())
+    model_path = Path(result["model_path"])
+    assert model_path.is_relative_to(home) and model_path.is_file()  # opens on the worker
+    assert hasattr(joblib.load(model_path), "predict_proba")

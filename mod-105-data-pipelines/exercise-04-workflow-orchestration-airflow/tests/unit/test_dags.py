@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,7 +100,8 @@ def test_one_dag_set_per_config(configs_dir: Path) -> None:
 @pytest.mark.points(3)
 @pytest.mark.hidden
 def test_invalid_config_is_an_import_error_naming_the_file(configs_dir: Path) -> None:
-    shutil.copy(CONFIGS / "cancer_logreg.yaml", configs_dir / "good.yaml")
+    base = yaml.safe_load((CONFIGS / "cancer_logreg.yaml").read_text())
+    (configs_dir / "good.yaml").write_text(yaml.safe_dump({**base, "name": "good"}))
     (configs_dir / "typo.yaml").write_text(
         "name: typo\nmodel_type: random_forest\ntrials: [{n_estimatorz: 10}]\n")
     dags, errors = load_dags(DAGS)
@@ -110,7 +110,26 @@ def test_invalid_config_is_an_import_error_naming_the_file(configs_dir: Path) ->
     assert path.endswith("mlw_models.py")
     assert "typo.yaml" in message and "n_estimatorz" in message
     assert "mlw_data" in dags  # the data DAG keeps working while the config is fixed
-    assert "mlw_train_good" not in dags
+    # isolation: the bad config costs only its own DAGs, the good model's still load
+    assert {"mlw_train_good", "mlw_inference_good", "mlw_monitor_good"} <= set(dags)
+    assert not any(d.endswith("_typo") for d in dags)
+    assert "good.yaml" not in message
+
+
+@pytest.mark.points(2)
+def test_every_invalid_config_is_named_and_duplicates_are_rejected(configs_dir: Path) -> None:
+    base = yaml.safe_load((CONFIGS / "cancer_logreg.yaml").read_text())
+    (configs_dir / "a_good.yaml").write_text(yaml.safe_dump({**base, "name": "first"}))
+    (configs_dir / "b_copy.yaml").write_text(yaml.safe_dump({**base, "name": "first"}))
+    (configs_dir / "c_broken.yaml").write_text("name: [unclosed\n")
+    (configs_dir / "d_other.yaml").write_text(yaml.safe_dump({**base, "name": "second"}))
+    dags, errors = load_dags(DAGS)
+    (message,) = errors.values()
+    assert "b_copy.yaml" in message and "already used by" in message
+    assert "c_broken.yaml" in message and "invalid YAML" in message
+    assert message.count("a_good.yaml") == 1  # only as the owner of the name
+    assert "d_other.yaml" not in message
+    assert {"mlw_train_first", "mlw_train_second"} <= set(dags)
 
 
 @pytest.mark.points(4)

@@ -32,7 +32,7 @@ from mlflow.exceptions import MlflowException
 
 from mlworkflows.registry import ModelVersion
 
-_TAGS = ("run_id", "dag_id", "reason", "model_type")
+_TAGS = ("run_id", "dag_id", "reason", "model_type", "data_partition", "data_sha256")
 
 
 @contextmanager
