@@ -1,0 +1,1 @@
+"""One module per external system: git, DVC, the OCI registry, GitHub's API, server processes."""
