@@ -46,6 +46,9 @@ class ExporterSettings(_Section):
                                        description="wait this long for a label's prediction")
     interval_seconds: float = Field(default=2.0, gt=0, description="recompute period")
     psi_bins: int = Field(default=10, ge=2, le=100)
+    state_dir: Path | None = Field(
+        default=None, description="where the read offsets of the logs are kept across "
+        "restarts (`<log name>.offset.json`); default: next to each log")
 
 
 class ReceiverSettings(_Section):

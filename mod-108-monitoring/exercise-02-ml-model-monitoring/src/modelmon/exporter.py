@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import FastAPI, Response
 from prometheus_client import CollectorRegistry, generate_latest
@@ -45,8 +46,11 @@ class Exporter:
         self.windows = ModelWindows(references, settings.window_seconds,
                                     settings.max_window_size, settings.min_samples,
                                     settings.min_labels, settings.label_grace_seconds)
-        self.prediction_tail = LogTail(settings.prediction_log)
-        self.label_tail = LogTail(settings.label_log)
+        # offsets persisted with the file's inode: a restart resumes, never re-reads
+        self.prediction_tail = LogTail(settings.prediction_log,
+                                       offset_state_path(settings, settings.prediction_log))
+        self.label_tail = LogTail(settings.label_log,
+                                  offset_state_path(settings, settings.label_log))
         self.malformed = {"predictions": 0, "labels": 0}
         self.snapshot = Snapshot()
         self.clock = time.time  # replaceable in tests
@@ -105,6 +109,14 @@ class Exporter:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=10)
+        self.prediction_tail.close()
+        self.label_tail.close()
+
+
+def offset_state_path(settings: ExporterSettings, log_path: Path) -> Path:
+    """Where the read offset of `log_path` is persisted (`<log name>.offset.json`)."""
+    folder = settings.state_dir if settings.state_dir is not None else log_path.parent
+    return folder / f"{log_path.name}.offset.json"
 
 
 class SnapshotCollector(Collector):

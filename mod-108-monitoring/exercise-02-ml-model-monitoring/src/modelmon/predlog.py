@@ -4,19 +4,33 @@
                   "features": {"f0": 0.3, "f1": null}, "prediction": 1, "score": 0.81}
     labels:      {"id": "p-1", "ts": 1.7e9, "label": 0, "value": 30.0}   (value optional)
 
-The service appends; the exporter tails. Tailing keeps a byte offset, only consumes complete
-lines (a writer may be mid-line) and starts over when the file shrinks (rotation/truncation).
+The service appends; the exporter tails. Tailing keeps the file open at a byte offset, only
+consumes complete lines (a writer may be mid-line), starts over when the file shrinks
+(truncation) and follows rename rotation (`mv log log.1`, new `log`): the old file is read to
+its end, then the new one from its start. With a state file the offset of the last consumed
+line is persisted with the file's identity (device, inode, a hash of its first bytes, so a
+log deleted and recreated on a reused inode is not mistaken for the old one), atomically, so a
+restarted exporter resumes there instead of re-reading (and double counting) the log; if the
+log was rotated while it was down, the rotated file is found by its inode in the same folder
+and finished first. Known limits: lines a writer appends to the rotated file after the
+switch are not read, and a truncation followed by a rewrite past the old offset before the
+next read looks like growth.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import math
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from aiinfra_shared.io import atomic_write_json
 
 
 class MalformedRecordError(ValueError):
@@ -114,36 +128,149 @@ def parse_label(line: str) -> LabelRecord:
                        value=_number(data.get("value"), "value", allow_none=True))
 
 
-class LogTail:
-    """Yields the complete lines appended to `path` since the last call."""
+FileId = tuple[int, int]  # (st_dev, st_ino)
+HEAD_BYTES = 64  # fingerprint of a file's start: tells a recreated file from a reused inode
 
-    def __init__(self, path: Path) -> None:
+
+class LogTail:
+    """Yields the complete lines appended to `path` since the last call; with `state_path`,
+    also across restarts (offset + inode persisted after every read that consumed lines)."""
+
+    def __init__(self, path: Path, state_path: Path | None = None) -> None:
         self.path = Path(path)
-        self.offset = 0
+        self.state_path = None if state_path is None else Path(state_path)
+        self.offset = 0  # end of the last complete line consumed from the current file
+        self.file_id: FileId | None = None
         self._partial = b""
+        self._handle: IO[bytes] | None = None
+        self._head: str | None = None  # fingerprint saved with the offset
+        if self.state_path is not None:
+            self._load_state()
+
+    def _load_state(self) -> None:
+        assert self.state_path is not None
+        try:
+            state = json.loads(self.state_path.read_text())
+            file_id = (int(state["dev"]), int(state["inode"]))
+            offset = int(state["offset"])
+            head = state.get("head")
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # no (readable) state: start at the beginning
+        self.file_id, self.offset = file_id, max(0, offset)
+        self._head = head if isinstance(head, str) else None
+
+    def _save_state(self) -> None:
+        if self.state_path is None or self.file_id is None:
+            return
+        head = None if self._handle is None else _fingerprint(self._handle)
+        atomic_write_json(self.state_path, {"path": self.path.name, "dev": self.file_id[0],
+                                            "inode": self.file_id[1], "offset": self.offset,
+                                            "head": head})
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
     def read_lines(self, max_bytes: int = 64 * 1024 * 1024) -> Iterator[str]:
-        # BEGIN SOLUTION: complete new lines from the offset; start over when truncated
+        # BEGIN SOLUTION: finish the current (maybe rotated) file, follow the path to a new
+        # inode, start over on truncation; persist offset + inode once lines were consumed
+        before = (self.file_id, self.offset)
+        if self._handle is None:
+            yield from self._open(max_bytes)
+        if self._handle is not None:
+            yield from self._drain(max_bytes)
+            current = _file_id(self.path)
+            if current is not None and current != self.file_id:  # renamed away: rotation
+                yield from self._drain(max_bytes)
+                yield from self._finish()
+                yield from self._open(max_bytes, at_start=True)
+                if self._handle is not None:
+                    yield from self._drain(max_bytes)
+        if (self.file_id, self.offset) != before:
+            self._save_state()
+        # END SOLUTION
+
+    def _open(self, max_bytes: int, at_start: bool = False) -> Iterator[str]:
+        """Open the path; resume at the saved offset when it is the same file, else finish
+        the rotated file first (found by inode next to the path) and start at 0."""
         try:
-            size = self.path.stat().st_size
+            handle = self.path.open("rb")
         except FileNotFoundError:
             return
-        if size < self.offset:  # truncated or rotated: start over
-            self.offset = 0
-            self._partial = b""
-        if size == self.offset:
+        stat = os.fstat(handle.fileno())
+        file_id = (stat.st_dev, stat.st_ino)
+        if not at_start and self.file_id is not None and file_id != self.file_id:
+            rotated = _find_by_id(self.path.parent, self.file_id)
+            if rotated is not None:
+                with contextlib.suppress(OSError):
+                    self._handle = rotated.open("rb")
+                    self._handle.seek(self.offset)
+                    yield from self._drain(max_bytes)
+                    yield from self._finish()
+            at_start = True
+        if at_start or self.file_id != file_id or stat.st_size < self.offset or (
+                self._head is not None and _fingerprint(handle, self._head) != self._head):
+            self.offset = 0  # another file (or one deleted and recreated on the same inode)
+        self._head = None
+        self._handle, self.file_id, self._partial = handle, file_id, b""
+        handle.seek(self.offset)
+
+    def _drain(self, max_bytes: int) -> Iterator[str]:
+        """Complete lines from the open file's position (up to `max_bytes` per call)."""
+        assert self._handle is not None
+        position = self.offset + len(self._partial)
+        if os.fstat(self._handle.fileno()).st_size < position:  # truncated: start over
+            self.offset, self._partial = 0, b""
+            position = 0
+        self._handle.seek(position)
+        chunk = self._handle.read(max_bytes)
+        if not chunk:
             return
-        with self.path.open("rb") as handle:
-            handle.seek(self.offset)
-            chunk = handle.read(max_bytes)
-        self.offset += len(chunk)
         data = self._partial + chunk
         *lines, self._partial = data.split(b"\n")
+        self.offset += len(data) - len(self._partial)
         for raw in lines:
             text = raw.decode("utf-8", errors="replace").strip()
             if text:
                 yield text
-        # END SOLUTION
+
+    def _finish(self) -> Iterator[str]:
+        """Close a rotated file; its last line, if it had no newline, is still a line."""
+        text = self._partial.decode("utf-8", errors="replace").strip()
+        self.close()
+        self._partial = b""
+        if text:
+            yield text
+
+
+def _fingerprint(handle: IO[bytes], like: str | None = None) -> str:
+    """`<n>:<hash>` of the file's first bytes (n = HEAD_BYTES, or the n of `like`)."""
+    size = HEAD_BYTES
+    if like is not None:
+        with contextlib.suppress(ValueError):
+            size = int(like.split(":", 1)[0])
+    data = os.pread(handle.fileno(), size, 0)
+    return f"{len(data)}:{hashlib.sha256(data).hexdigest()[:16]}"
+
+
+def _file_id(path: Path) -> FileId | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _find_by_id(folder: Path, file_id: FileId) -> Path | None:
+    """The file in `folder` with this (device, inode), e.g. `log.1` after a rotation."""
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                stat = entry.stat(follow_symlinks=False)
+                if (stat.st_dev, stat.st_ino) == file_id and entry.is_file():
+                    return Path(entry.path)
+    return None
 
 
 class JsonlWriter:

@@ -79,3 +79,53 @@ def test_writer_appends_lines(tmp_path: Path) -> None:
     writer.write("b")
     writer.close()
     assert (tmp_path / "sub" / "w.jsonl").read_text() == "a\nb\n"
+
+
+@pytest.mark.points(3)
+def test_tail_follows_rename_rotation_without_losing_the_old_tail(tmp_path: Path) -> None:
+    """mv log log.1 and a new log: the rest of the old file, then the new one from its
+    start, even when the new file is already longer than the old offset."""
+    path = tmp_path / "log.jsonl"
+    path.write_text("one\ntwo\n")
+    tail = LogTail(path, tmp_path / "state.json")
+    assert list(tail.read_lines()) == ["one", "two"]
+    with path.open("a") as handle:
+        handle.write("three\nfour")  # not read yet when the file is rotated
+    path.rename(tmp_path / "log.jsonl.1")
+    path.write_text("new-1\nnew-2\nnew-3\nnew-4\n")
+    assert list(tail.read_lines()) == ["three", "four", "new-1", "new-2", "new-3", "new-4"]
+    with path.open("a") as handle:
+        handle.write("new-5\n")
+    assert list(tail.read_lines()) == ["new-5"]
+
+
+@pytest.mark.points(2)
+@pytest.mark.hidden
+def test_tail_resumes_after_restart_and_finds_a_file_rotated_meanwhile(
+        tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    state = tmp_path / "state" / "log.offset.json"
+    path.write_text("a\nb\npart")
+    first = LogTail(path, state)
+    assert list(first.read_lines()) == ["a", "b"]
+    first.close()
+    saved = json.loads(state.read_text())
+    assert saved["offset"] == 4 and saved["inode"] == path.stat().st_ino
+    again = LogTail(path, state)  # restart, nothing new: nothing re-read
+    assert list(again.read_lines()) == []
+    again.close()
+    with path.open("a") as handle:
+        handle.write("ial\nc\n")
+    path.rename(tmp_path / "log.jsonl.1")  # rotated while no tailer runs
+    path.write_text("d\n")
+    resumed = LogTail(path, state)
+    assert list(resumed.read_lines()) == ["partial", "c", "d"]
+    assert json.loads(state.read_text())["inode"] == path.stat().st_ino
+    resumed.close()
+    state.write_text("not json")  # a damaged state file: start over, do not crash
+    assert list(LogTail(path, state).read_lines()) == ["d"]
+    # a log deleted and written anew may reuse the inode: its start tells it apart
+    path.write_text("e\n")
+    saved = json.loads(state.read_text())
+    state.write_text(json.dumps({**saved, "offset": 2}))
+    assert list(LogTail(path, state).read_lines()) == ["e"]
