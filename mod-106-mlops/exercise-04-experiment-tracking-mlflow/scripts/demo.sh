@@ -3,7 +3,8 @@
 # leaderboard and the champion history, then stop the stack again.
 set -euo pipefail
 MLTRACK=(uv run --no-sync mltrack)
-export MLTRACK_STATE_DIR="${MLTRACK_STATE_DIR:-.mltrack}"
+# A state dir of its own: the demo neither restores nor keeps the data of `mltrack server up`.
+export MLTRACK_STATE_DIR="${MLTRACK_STATE_DIR:-.mltrack/demo}"
 export MLTRACK_EXPERIMENT="${MLTRACK_EXPERIMENT:-breast-cancer}"
 export MLTRACK_MODEL_NAME="${MLTRACK_MODEL_NAME:-cancer-classifier}"
 
@@ -11,7 +12,7 @@ version_of() { python3 -c 'import json,sys; print(json.load(sys.stdin)["version"
 
 "${MLTRACK[@]}" server up
 if [[ "${KEEP_STACK:-0}" != "1" ]]; then
-  trap '"${MLTRACK[@]}" server down' EXIT
+  trap '"${MLTRACK[@]}" server down --purge' EXIT
 fi
 "${MLTRACK[@]}" server status
 

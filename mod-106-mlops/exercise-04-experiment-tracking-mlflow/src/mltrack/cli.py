@@ -114,14 +114,21 @@ def server_up(ctx: click.Context) -> None:
 
 
 @server.command("down")
+@click.option("--purge", is_flag=True,
+              help="Also delete the kept data (database and artifacts) instead of saving it.")
 @click.pass_context
 @domain_errors
-def server_down(ctx: click.Context) -> None:
-    """Stop the stack started by `server up` and delete its database."""
+def server_down(ctx: click.Context, purge: bool) -> None:
+    """Stop the stack started by `server up`, keeping its data for the next `up`.
+
+    The database and the artifact bucket are saved in <state dir>/data and restored by the
+    next `server up`; `--purge` deletes them instead.
+    """
     from mltrack.adapters import stack
 
-    stopped = stack.down(_settings(ctx).state_dir)
-    click.echo("stack stopped" if stopped else "no stack running")
+    settings = _settings(ctx)
+    stopped, data = stack.down(settings.state_dir, settings.server.database, purge=purge)
+    click.echo(f"{'stack stopped' if stopped else 'no stack running'}; {data}")
 
 
 @server.command("status")
@@ -429,13 +436,23 @@ def history(ctx: click.Context, name: str, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--model", help="Only records for this model.")
+@click.option("--local", is_flag=True,
+              help="Read this machine's local copy instead of the tracking server.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def audit(ctx: click.Context, model: str | None, as_json: bool) -> None:
-    """Show the local append-only audit log of decisions."""
+@domain_errors
+def audit(ctx: click.Context, model: str | None, local: bool, as_json: bool) -> None:
+    """Show the audit records of promotion decisions (shared, on the tracking server).
+
+    \b
+    Example:
+      mltrack audit --model cancer-classifier --json
+    """
+    from mltrack import promotion
     from mltrack.audit import AuditLog
 
-    records = AuditLog(_settings(ctx).audit_log_path).read(model)
+    records = (AuditLog(_settings(ctx).audit_log_path).read(model) if local
+               else promotion.audit_records(_tracker(ctx), model))
     if as_json:
         echo_json(records)
         return

@@ -22,6 +22,7 @@ class GateConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # The metric the paired-bootstrap regression gate (`ci_<metric>`) judges.
     primary_metric: MetricName = "f1"
     # Absolute floors on the held-out set, e.g. {"f1": 0.9}.
     min_metrics: dict[MetricName, float] = Field(
@@ -35,6 +36,11 @@ class GateConfig(BaseModel):
     latency_budget_ms: float = Field(default=100.0, gt=0)
     latency_samples: int = Field(default=30, ge=1, le=10_000)
     require_signature_match: bool = True
+    # Paired bootstrap of (candidate - champion) on primary_metric over the held-out rows:
+    # the CI's lower bound must not fall below -max_regression[primary_metric] (0 if unset).
+    bootstrap_samples: int = Field(default=1000, ge=100, le=100_000)
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    bootstrap_seed: int = 0
 
     @field_validator("min_metrics")
     @classmethod
@@ -80,6 +86,10 @@ class Settings(ExerciseSettings):
     retries: int = Field(default=3, ge=0, le=10)
     backoff_s: float = Field(default=0.5, ge=0)
     request_timeout_s: int = Field(default=30, ge=1)
+    # Promotion lock: how long to wait for another promotion of the same model, and after
+    # how long a lock whose holder never released it counts as abandoned.
+    lock_wait_s: float = Field(default=300.0, ge=0)
+    lock_lease_s: float = Field(default=900.0, gt=0)
     gates: GateConfig = Field(default_factory=GateConfig)
     server: ServerSettings = Field(default_factory=ServerSettings)
 

@@ -5,6 +5,13 @@ as a tracked MLflow run, and moves the `champion` alias only when every gate pas
 decision, pass or fail, is written three ways: model-version tags (who, when, why, metrics,
 previous champion), a history event on the registered model (alias moves only) and a line in
 the append-only audit log.
+
+Promotions and rollbacks of one model are serialised by a lock on the tracking server
+(`mltrack.locking`), and everything from reading the champion to moving it happens under it.
+The history event is the commit record: it is written first, then the alias follows it. A
+process that dies between the two leaves history ahead of the alias; the next promotion or
+rollback (under the lock) sees that and moves the alias to where history says (roll-forward),
+so rollback always walks the recorded chain.
 """
 
 from __future__ import annotations
@@ -19,12 +26,19 @@ import mlflow
 from mlflow.data.pandas_dataset import from_pandas
 
 from mltrack import history as hist
+from mltrack import locking
 from mltrack.adapters.mlflow_server import Tracker
-from mltrack.audit import AuditLog
+from mltrack.audit import AuditLog, server_tag
 from mltrack.config import Settings
 from mltrack.data import TARGET, load_dataset
 from mltrack.errors import ConflictError
-from mltrack.gates import GateReport, Schema, evaluate_gates, signature_compatibility
+from mltrack.gates import (
+    GateReport,
+    Schema,
+    bootstrap_difference,
+    evaluate_gates,
+    signature_compatibility,
+)
 from mltrack.metrics import classification_metrics, measure_latency_ms, to_labels
 from mltrack.training import dataset_source
 
@@ -36,6 +50,7 @@ CHALLENGER = "challenger"
 class Evaluation:
     metrics: dict[str, float] = field(default_factory=dict)
     latency: dict[str, float] = field(default_factory=dict)
+    predicted: Any = None  # held-out labels, for the paired bootstrap (not recorded)
 
 
 @dataclass
@@ -72,19 +87,65 @@ def _evaluate(tracker: Tracker, uri: str, features: Any, labels: Any,
               latency_samples: int | None) -> Evaluation:
     model = tracker.load_pyfunc(uri)
     predicted = to_labels(model.predict(features))
-    evaluation = Evaluation(metrics=classification_metrics(labels, predicted))
+    evaluation = Evaluation(metrics=classification_metrics(labels, predicted),
+                            predicted=predicted)
     if latency_samples:
         evaluation.latency = measure_latency_ms(model.predict, features, latency_samples)
     return evaluation
 
 
+def audit(tracker: Tracker, settings: Settings, record: dict[str, Any]) -> None:
+    """Store one audit record on the tracking server (shared), then in the local copy."""
+    # BEGIN SOLUTION: registered-model tag first, then the local file
+    tracker.set_model_tag(record["model"], *server_tag(record))
+    AuditLog(settings.audit_log_path).append(record)
+    # END SOLUTION
+
+
+def _lock(tracker: Tracker, settings: Settings, name: str) -> Any:
+    return locking.model_lock(tracker, name, wait_s=settings.lock_wait_s,
+                              lease_s=settings.lock_lease_s)
+
+
+def reconcile(tracker: Tracker, settings: Settings, name: str) -> list[hist.HistoryEvent]:
+    """History events of `name`, after moving `champion` to the last one if it lags behind.
+
+    Call only under the model's lock. History is written before the alias moves, so an alias
+    that disagrees with the last event means a promotion or rollback died in between.
+    """
+    # BEGIN SOLUTION: roll the alias forward to the last recorded event
+    events = hist.events_from_tags(dict(tracker.registered_model(name).tags))
+    if not events:
+        return events
+    current = dict(tracker.registered_model(name).aliases).get(CHAMPION)
+    last = events[-1]
+    if current is None or str(current) != last.version:
+        tracker.set_alias(name, CHAMPION, last.version)
+        audit(tracker, settings, {
+            "event": "repair", "model": name, "from": None if current is None else str(current),
+            "to": last.version, "at": now_iso(), "by": settings.who,
+            "reason": f"champion alias behind history event {last.seq} ({last.action})",
+            "tracking_uri": tracker.uri,
+        })
+    return events
+    # END SOLUTION
+
+
 def promote(tracker: Tracker, settings: Settings, name: str, candidate: str,
             reason: str | None = None) -> Decision:
     """Evaluate `candidate` and move `champion` to it if every gate passes."""
-    # BEGIN SOLUTION: gated evaluation run, move champion on pass, record decision
-    gates = settings.gates
+    # BEGIN SOLUTION: under the lock: gated evaluation run, history then alias, record
     version = tracker.version(name, candidate)  # NotFound before any work
-    candidate = str(version.version)
+    with _lock(tracker, settings, name):
+        return _promote_locked(tracker, settings, name, str(version.version), reason)
+    # END SOLUTION
+
+
+def _promote_locked(tracker: Tracker, settings: Settings, name: str, candidate: str,
+                    reason: str | None) -> Decision:
+    # BEGIN SOLUTION: gated evaluation run, history event then alias move on pass
+    gates = settings.gates
+    events = reconcile(tracker, settings, name)
     champion = tracker.alias_version(name, CHAMPION)
     previous = str(champion.version) if champion is not None else None
     if previous == candidate:
@@ -119,9 +180,18 @@ def promote(tracker: Tracker, settings: Settings, name: str, candidate: str,
             if champion is not None:
                 champ_eval = _evaluate(tracker, f"models:/{name}/{previous}",
                                        holdout.features, holdout.labels, None)
+        difference = None
+        if champ_eval is not None:
+            difference = bootstrap_difference(
+                gates.primary_metric, holdout.labels, cand_eval.predicted,
+                champ_eval.predicted, samples=gates.bootstrap_samples,
+                confidence=gates.confidence, seed=gates.bootstrap_seed)
+            mlflow.log_metrics({f"diff_{gates.primary_metric}": difference.point,
+                                f"diff_{gates.primary_metric}_ci_low": difference.low,
+                                f"diff_{gates.primary_metric}_ci_high": difference.high})
         report = evaluate_gates(
             gates, cand_eval.metrics, champ_eval.metrics if champ_eval else None,
-            cand_eval.latency.get("p95_ms"), signature)
+            cand_eval.latency.get("p95_ms"), signature, difference)
         mlflow.log_metrics({**{f"candidate_{k}": v for k, v in cand_eval.metrics.items()},
                             **{f"candidate_latency_{k}": v for k, v in cand_eval.latency.items()},
                             **{f"champion_{k}": v for k, v in
@@ -133,14 +203,13 @@ def promote(tracker: Tracker, settings: Settings, name: str, candidate: str,
                         champ_eval, run.info.run_id, at, by)
 
     if report.passed:
+        event = hist.HistoryEvent(hist.next_seq(events), "promote", candidate, previous, at,
+                                  by, reason or report.summary(), run.info.run_id)
+        tracker.set_model_tag(name, *event.tag())  # the commit record, then the alias
         tracker.set_alias(name, CHAMPION, candidate)
         challenger = tracker.alias_version(name, CHALLENGER)
         if challenger is not None and str(challenger.version) == candidate:
             tracker.delete_alias(name, CHALLENGER)
-        events = hist.events_from_tags(dict(tracker.registered_model(name).tags))
-        event = hist.HistoryEvent(hist.next_seq(events), "promote", candidate, previous, at,
-                                  by, reason or report.summary(), run.info.run_id)
-        tracker.set_model_tag(name, *event.tag())
     _record(tracker, settings, decision, reason)
     return decision
     # END SOLUTION
@@ -164,7 +233,7 @@ def _record(tracker: Tracker, settings: Settings, decision: Decision,
     if decision.promoted:
         tags["mltrack.promoted_at"] = decision.at
     tracker.set_version_tags(decision.model, decision.candidate, tags)
-    AuditLog(settings.audit_log_path).append({
+    audit(tracker, settings, {
         "event": f"promotion.{outcome}", **decision.to_dict(), "reason": why,
         "tracking_uri": tracker.uri,
     })
@@ -174,11 +243,20 @@ def _record(tracker: Tracker, settings: Settings, decision: Decision,
 def rollback(tracker: Tracker, settings: Settings, name: str,
              reason: str | None = None) -> hist.HistoryEvent:
     """Point `champion` back at the version the current champion replaced."""
-    # BEGIN SOLUTION: move champion back, record history, tags and audit
+    # BEGIN SOLUTION: under the lock: history event then alias, tags and audit
+    tracker.registered_model(name)  # NotFound before taking the lock
+    with _lock(tracker, settings, name):
+        return _rollback_locked(tracker, settings, name, reason)
+    # END SOLUTION
+
+
+def _rollback_locked(tracker: Tracker, settings: Settings, name: str,
+                     reason: str | None) -> hist.HistoryEvent:
+    # BEGIN SOLUTION: move champion back, history first, then tags and audit
+    events = reconcile(tracker, settings, name)
     current = tracker.alias_version(name, CHAMPION)
     if current is None:
         raise ConflictError(f"model {name!r} has no champion to roll back")
-    events = hist.events_from_tags(dict(tracker.registered_model(name).tags))
     target = hist.rollback_target(events, str(current.version))
     if target is None:
         raise ConflictError(f"model {name!r}: champion v{current.version} has no previous "
@@ -186,18 +264,29 @@ def rollback(tracker: Tracker, settings: Settings, name: str,
     tracker.version(name, target)
     by, at = settings.who, now_iso()
     why = reason or f"rollback from v{current.version}"
-    tracker.set_alias(name, CHAMPION, target)
     event = hist.HistoryEvent(hist.next_seq(events), "rollback", target,
                               str(current.version), at, by, why)
-    tracker.set_model_tag(name, *event.tag())
+    tracker.set_model_tag(name, *event.tag())  # the commit record, then the alias
+    tracker.set_alias(name, CHAMPION, target)
     tracker.set_version_tags(name, str(current.version), {
         "mltrack.rolled_back_at": at, "mltrack.rolled_back_by": by, "mltrack.reason": why})
     tracker.set_version_tags(name, target, {"mltrack.restored_at": at})
-    AuditLog(settings.audit_log_path).append({
+    audit(tracker, settings, {
         "event": "rollback", "model": name, "from": str(current.version), "to": target,
         "at": at, "by": by, "reason": why, "tracking_uri": tracker.uri,
     })
     return event
+    # END SOLUTION
+
+
+def audit_records(tracker: Tracker, model: str | None = None) -> list[dict[str, Any]]:
+    """The shared audit records of `model` (or of every model), oldest first."""
+    # BEGIN SOLUTION: decode audit tags of one model or of all, merged by time
+    from mltrack.audit import records_from_tags
+
+    models = [tracker.registered_model(model)] if model else tracker.all_registered_models()
+    records = [record for found in models for record in records_from_tags(dict(found.tags))]
+    return sorted(records, key=lambda record: str(record.get("at", "")))
     # END SOLUTION
 
 

@@ -46,3 +46,12 @@ def test_compose_wires_postgres_and_s3_into_mlflow() -> None:
     assert "--artifacts-destination s3://mlflow/artifacts" in mlflow["command"]
     assert set(mlflow["depends_on"]) == {"postgres", "create-bucket"}
     assert "MLFLOW_S3_ENDPOINT_URL" in mlflow["environment"]
+
+
+def test_configmap_sets_no_empty_s3_endpoint() -> None:
+    # An empty MLFLOW_S3_ENDPOINT_URL is still "set" for the container: on AWS the key must be
+    # absent (boto3 then uses the regional endpoint); for MinIO it must be a URL.
+    data = {d["kind"]: d for d in _docs("mlflow.yaml")}["ConfigMap"]["data"]
+    assert all(str(value).strip() for value in data.values()), data
+    endpoint = data.get("MLFLOW_S3_ENDPOINT_URL")
+    assert endpoint is None or endpoint.startswith(("http://", "https://"))

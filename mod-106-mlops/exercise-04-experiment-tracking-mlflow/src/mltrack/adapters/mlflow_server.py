@@ -8,10 +8,12 @@ MLflow's error codes into mltrack's domain errors.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -29,11 +31,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BATCH_LIMIT = 1000  # MLflow's maximum metrics per log_batch call
+CLIENT_TOKEN_TAG = "mltrack.client_token"  # noqa: S105 (a tag key: which call made a version)
 
 _TRANSIENT_CODES = {"TEMPORARILY_UNAVAILABLE", "INTERNAL_ERROR", "REQUEST_LIMIT_EXCEEDED"}
 _UNREACHABLE_HINTS = ("Max retries exceeded", "Connection refused", "Failed to establish",
                       "NewConnectionError", "ConnectionError", "Name or service not known",
-                      "timed out")
+                      "timed out", "Connection aborted", "RemoteDisconnected")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -66,6 +69,25 @@ def configure_mlflow_http(retries: int, timeout_s: int) -> None:
     # Keep stdout for our own output (`--json` must stay parseable).
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     os.environ.setdefault("MLFLOW_PRINT_MODEL_URLS_ON_CREATION", "false")
+
+
+@contextlib.contextmanager
+def _single_transport_attempt() -> Iterator[None]:
+    """Switch off MLflow's own HTTP retries for one call.
+
+    They retry every method, POST included, below `Tracker.call`: a lost answer to a create
+    would be re-sent before mltrack could look for what the first attempt made.
+    """
+    key = "MLFLOW_HTTP_REQUEST_MAX_RETRIES"
+    before = os.environ.get(key)
+    os.environ[key] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
 
 
 class Tracker:
@@ -140,7 +162,11 @@ class Tracker:
         return str(experiment.experiment_id)
 
     def log_metrics_batched(self, run_id: str, metrics: list[Metric]) -> int:
-        """Log metrics in chunks of at most 1000 (MLflow's log_batch limit); return calls."""
+        """Log metrics in chunks of at most 1000 (MLflow's log_batch limit); return calls.
+
+        Retrying a chunk is safe: each Metric carries its own timestamp, and the server keys
+        metrics on (run, key, timestamp, step, value), so a re-sent chunk adds nothing.
+        """
         # BEGIN SOLUTION: log_batch in chunks of BATCH_LIMIT, return calls
         calls = 0
         for start in range(0, len(metrics), BATCH_LIMIT):
@@ -200,6 +226,34 @@ class Tracker:
     def set_model_tag(self, name: str, key: str, value: str) -> None:
         self.call(lambda: self.client.set_registered_model_tag(name, key, value))
 
+    def try_create_model(self, name: str, tags: dict[str, str], description: str) -> bool:
+        """Create registered model `name`; False when it already exists.
+
+        The server's unique key on the name makes this an atomic create-if-absent: of two
+        clients racing, exactly one gets True. mltrack builds its promotion lock on it.
+        """
+        # BEGIN SOLUTION: create, mapping RESOURCE_ALREADY_EXISTS to False
+        try:
+            self.call(lambda: self.client.create_registered_model(name, tags, description))
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_ALREADY_EXISTS":
+                return False
+            raise
+        return True
+        # END SOLUTION
+
+    def find_model(self, name: str) -> Any | None:
+        """The registered model `name`, or None when it does not exist."""
+        try:
+            return self.registered_model(name)
+        except NotFoundError:
+            return None
+
+    def delete_model(self, name: str) -> None:
+        """Delete registered model `name`; already gone is fine."""
+        with contextlib.suppress(NotFoundError):
+            self.call(lambda: self.client.delete_registered_model(name), name)
+
     def describe_version(self, name: str, version: str, description: str) -> None:
         self.call(lambda: self.client.update_model_version(name, str(version), description))
 
@@ -208,8 +262,42 @@ class Tracker:
 
     def register(self, model_uri: str, name: str, tags: dict[str, str] | None = None
                  ) -> ModelVersion:
-        """Create the registered model if needed and add a version for `model_uri`."""
-        return self.call(lambda: mlflow.register_model(model_uri, name, tags=tags))
+        """Create the registered model if needed and add a version for `model_uri`.
+
+        Idempotent under retries: the version carries a fresh client token (tag
+        `mltrack.client_token`), and every attempt after the first looks the token up before
+        creating anything, so an attempt whose answer was lost is found, not repeated.
+        """
+        # BEGIN SOLUTION: client token, look it up before re-creating
+        token = uuid.uuid4().hex
+        tagged = {**(tags or {}), CLIENT_TOKEN_TAG: token}
+        attempts = 0
+
+        def attempt() -> ModelVersion:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                found = self.client.search_model_versions(
+                    f"name = '{name}' and tags.`{CLIENT_TOKEN_TAG}` = '{token}'")
+                if found:
+                    return found[0]
+            with _single_transport_attempt():
+                return mlflow.register_model(model_uri, name, tags=tagged)
+
+        return self.call(attempt)
+        # END SOLUTION
+
+    def all_registered_models(self) -> list[Any]:
+        """Every registered model on the server (follows pagination)."""
+        found: list[Any] = []
+        token: str | None = None
+        while True:
+            page = self.call(functools.partial(self.client.search_registered_models,
+                                               max_results=1000, page_token=token))
+            found.extend(page)
+            token = page.token
+            if not token:
+                return found
 
     def versions(self, name: str) -> list[ModelVersion]:
         self.registered_model(name)

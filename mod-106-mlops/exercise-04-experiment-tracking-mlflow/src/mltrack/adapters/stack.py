@@ -2,8 +2,15 @@
 
 `up` starts the three as detached process groups (they outlive the CLI) and records how to
 reach and stop them in `<state_dir>/stack.json`; `down` stops them from that record;
-`status` health-checks each. The same `mlflow_server_command` is used by the test fixture,
-so the server the tests talk to is started exactly as `mltrack server up` starts it.
+`status` health-checks each.
+
+Data outlives the stack: `down` first snapshots the database (`pg_dump`) and every object of
+the artifact bucket into `<state_dir>/data/` (written beside it, then swapped in, so a failed
+snapshot never replaces a good one) and `up` restores that snapshot into the fresh cluster and
+bucket. `down --purge` stops the stack and deletes the snapshot.
+
+The same `mlflow_server_command` is used by the test fixture, so the server the tests talk
+to is started exactly as `mltrack server up` starts it.
 """
 
 from __future__ import annotations
@@ -25,12 +32,16 @@ from aiinfra_shared.io import atomic_write_json
 from aiinfra_shared.procs.ports import tcp_ready
 from aiinfra_shared.procs.process import ServiceProcess, ServiceStartError
 from aiinfra_shared.procs.services import start_moto_server, start_postgres
+from botocore.exceptions import BotoCoreError, ClientError
 
-from mltrack.adapters.s3 import ensure_bucket
+from mltrack.adapters.s3 import ensure_bucket, list_keys
 from mltrack.config import ServerSettings
 from mltrack.errors import ConflictError, TrackingUnavailableError
 
 STATE_FILE = "stack.json"
+DATA_DIR = "data"
+DUMP_FILE = "postgres.sql"
+OBJECTS_DIR = "s3"
 
 
 def mlflow_binary() -> str:
@@ -132,7 +143,7 @@ def up(settings: ServerSettings, state_dir: Path) -> StackState:
     if existing is not None:
         if all(item["up"] for item in health(existing).values()):
             return existing
-        down(state_dir)  # a half-dead stack: clean it up and start afresh
+        down(state_dir, settings.database)  # half-dead: stop it (the last snapshot stays)
     if tcp_ready(settings.host, settings.port):
         raise ConflictError(f"port {settings.port} on {settings.host} is already in use; "
                             "set MLTRACK_SERVER__PORT to another port")
@@ -144,13 +155,16 @@ def up(settings: ServerSettings, state_dir: Path) -> StackState:
         postgres.create_database(settings.database)
         moto = start_moto_server(log_dir)
         ensure_bucket(moto.client("s3"), settings.bucket)
+        if (data_path(state_dir) / DUMP_FILE).exists():
+            restore(data_path(state_dir), postgres, settings.database, moto.client("s3"),
+                    settings.bucket)
         backend = postgres.url(settings.database, driver="postgresql+psycopg2")
         destination = f"s3://{settings.bucket}/{settings.artifacts_prefix}"
         server = start_mlflow_server(backend, destination, settings.host, settings.port,
                                      env=moto.env, log_path=log_dir / "mlflow.log",
                                      workers=settings.workers,
                                      timeout=settings.startup_timeout_s)
-    except (ServiceStartError, OSError, RuntimeError) as exc:
+    except (ServiceStartError, OSError, RuntimeError, subprocess.SubprocessError) as exc:
         for handle in (moto, postgres):
             if handle is not None:
                 handle.stop()
@@ -170,6 +184,90 @@ def up(settings: ServerSettings, state_dir: Path) -> StackState:
     return state
 
 
+def data_path(state_dir: Path) -> Path:
+    return state_dir / DATA_DIR
+
+
+def _pg_command(bin_dir: str, run_as: str | None, program: str, port: int, *args: str
+                ) -> list[str]:
+    """A PostgreSQL client program against the local cluster (as its user when root)."""
+    command = [str(Path(bin_dir) / program), "-h", "127.0.0.1", "-p", str(port), "-U",
+               "postgres", *args]
+    return ["runuser", "-u", run_as, "--", *command] if run_as else command
+
+
+def snapshot(state: StackState, database: str, target: Path) -> None:
+    """Dump the database and download every bucket object into `target`, atomically."""
+    # BEGIN SOLUTION: pg_dump + bucket objects into a sibling dir, then swap it in
+    staging = target.with_name(target.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / OBJECTS_DIR).mkdir(parents=True)
+    dump = subprocess.run(
+        _pg_command(state.postgres_bin_dir, state.postgres_run_as, "pg_dump",
+                    state.postgres_port, "--no-owner", database),
+        capture_output=True, check=False, timeout=300)
+    if dump.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise TrackingUnavailableError(
+            f"pg_dump failed: {dump.stderr.decode(errors='replace').strip()[:300]}")
+    (staging / DUMP_FILE).write_bytes(dump.stdout)
+    client = _s3_client(state.s3_endpoint)
+    try:
+        for key in list_keys(client, state.bucket):
+            path = staging / OBJECTS_DIR / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(client.get_object(Bucket=state.bucket, Key=key)["Body"].read())
+    except (BotoCoreError, ClientError, OSError) as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise TrackingUnavailableError(f"copying the artifact bucket failed: {exc}") from exc
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    # END SOLUTION
+
+
+def restore(source: Path, postgres: Any, database: str, s3: Any, bucket: str) -> None:
+    """Load a snapshot made by `snapshot` into a fresh (empty) database and bucket."""
+    # BEGIN SOLUTION: psql the dump, upload every object back
+    command = _pg_command(str(postgres.bin_dir), postgres.run_as, "psql", postgres.port,
+                          "-v", "ON_ERROR_STOP=1", "-q", "-d", database)
+    loaded = subprocess.run(command, input=(source / DUMP_FILE).read_bytes(),
+                            capture_output=True, check=False, timeout=300)
+    if loaded.returncode != 0:
+        raise RuntimeError(f"restoring {source / DUMP_FILE} failed: "
+                           f"{loaded.stderr.decode(errors='replace').strip()[:300]}")
+    objects = source / OBJECTS_DIR
+    for path in sorted(p for p in objects.rglob("*") if p.is_file()):
+        s3.put_object(Bucket=bucket, Key=path.relative_to(objects).as_posix(),
+                      Body=path.read_bytes())
+    # END SOLUTION
+
+
+def _s3_client(endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+
+
+def keep_or_purge(state: StackState | None, state_dir: Path, database: str, purge: bool
+                  ) -> str:
+    """Before a stop: delete the kept data (`purge`) or snapshot a healthy stack into it."""
+    # BEGIN SOLUTION: purge, snapshot a healthy stack, or keep the last snapshot
+    kept = data_path(state_dir)
+    if purge:
+        shutil.rmtree(kept, ignore_errors=True)
+        return f"data removed ({kept})"
+    if state is not None and all(item["up"] for item in health(state).values()):
+        snapshot(state, database, kept)
+        return f"data kept in {kept}"
+    return f"data kept in {kept} (last snapshot)" if kept.exists() else "no data kept"
+    # END SOLUTION
+
+
 def _stop_group(pid: int, grace: float = 10.0) -> None:
     if pid <= 0 or not _pid_alive(pid):
         return
@@ -184,11 +282,21 @@ def _stop_group(pid: int, grace: float = 10.0) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def down(state_dir: Path) -> bool:
-    """Stop everything recorded in the state file; False when nothing was recorded."""
+def down(state_dir: Path, database: str = "mlflow", purge: bool = False
+         ) -> tuple[bool, str]:
+    """Stop everything recorded in the state file: (whether a stack was recorded, data note).
+
+    Without `purge` a healthy stack is snapshotted into `<state_dir>/data` first (a failed
+    snapshot stops nothing); a half-dead one is stopped and the previous snapshot is kept.
+    With `purge` nothing is saved and the snapshot is deleted.
+    """
     state = read_state(state_dir)
+    if state is None and not purge:
+        kept = data_path(state_dir)
+        return False, f"data kept in {kept}" if kept.exists() else "no data kept"
+    outcome = keep_or_purge(state, state_dir, database, purge)
     if state is None:
-        return False
+        return False, outcome
     _stop_group(state.mlflow_pid)
     _stop_group(state.moto_pid)
     pg_ctl = [str(Path(state.postgres_bin_dir) / "pg_ctl"), "-D", state.postgres_data_dir,
@@ -200,4 +308,4 @@ def down(state_dir: Path) -> bool:
     _stop_group(state.postgres_pid)
     shutil.rmtree(Path(state.postgres_data_dir).parent, ignore_errors=True)
     state_path(state_dir).unlink(missing_ok=True)
-    return True
+    return True, outcome
