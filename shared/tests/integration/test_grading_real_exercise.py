@@ -7,6 +7,7 @@ uv, the exercise's venv and its pytest plugins all run for real.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -21,9 +22,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CODE = "101-04"
 SUBSET = ("tests/unit",)
-# envman.importers._poetry_constraint is exercised by this one unit test only.
-BROKEN_TEST = "tests/unit/test_importers.py::test_pep621_groups_and_poetry"
-POETRY_BODY_START = '    if isinstance(value, dict):\n        value = value.get("version", "*")\n'
+# envman.importers._poetry_constraint is exercised by these unit tests only.
+BROKEN_TESTS = [
+    "tests/unit/test_importers.py::test_pep621_groups_and_poetry",
+    "tests/unit/test_importers.py::test_poetry_optional_dependencies_and_extras_stay_extras",
+]
+# the first line of the function's solution region: a broken body goes right after it
+POETRY_SOLUTION = re.compile(r"(def _poetry_constraint\(.*?\n    # BEGIN SOLUTION[^\n]*\n)", re.S)
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +60,9 @@ def _grade(reference: Path, submission: Path, tmp_path: Path) -> dict:
 def _break_poetry_constraint(submission: Path) -> None:
     module = submission / "src" / "envman" / "importers.py"
     text = module.read_text()
-    assert POETRY_BODY_START in text
-    module.write_text(text.replace(POETRY_BODY_START, "    return name\n" + POETRY_BODY_START,
-                                   1))
+    broken, count = POETRY_SOLUTION.subn(r"\1    return name\n", text, count=1)
+    assert count == 1, "envman.importers._poetry_constraint has no solution region"
+    module.write_text(broken)
 
 
 def test_reference_scores_full_and_hides_at_least_a_tenth(
@@ -78,8 +83,8 @@ def test_one_broken_function_loses_exactly_its_tests_points(
     _break_poetry_constraint(submission)
     payload = _grade(reference, submission, tmp_path)
     failed = [t["name"] for t in payload["tests"] if t["status"] == "failed"]
-    assert failed == [BROKEN_TEST]
-    assert payload["score"] == payload["max_score"] - expected_points[BROKEN_TEST]
+    assert sorted(failed) == sorted(BROKEN_TESTS)
+    assert payload["score"] == payload["max_score"] - sum(expected_points[n] for n in BROKEN_TESTS)
 
 
 def test_a_conftest_that_skips_everything_changes_nothing(
@@ -92,7 +97,7 @@ def test_a_conftest_that_skips_everything_changes_nothing(
         "    for item in items:\n        item.add_marker(pytest.mark.skip(reason='no'))\n")
     payload = _grade(reference, submission, tmp_path)
     assert payload["max_score"] == sum(expected_points.values())
-    assert payload["score"] == payload["max_score"] - expected_points[BROKEN_TEST]
+    assert payload["score"] == payload["max_score"] - sum(expected_points[n] for n in BROKEN_TESTS)
 
 
 def test_code_that_skips_every_test_scores_zero(reference: Path, tmp_path: Path) -> None:
@@ -109,12 +114,12 @@ def test_an_edited_oracle_is_replaced_by_the_reference(
 ) -> None:
     submission = _copy(reference, tmp_path)
     _break_poetry_constraint(submission)
-    test_file = submission / BROKEN_TEST.split("::")[0]
+    test_file = submission / BROKEN_TESTS[0].split("::")[0]
     test_file.write_text(test_file.read_text().replace("def test_pep621_groups_and_poetry(",
                                                        "def _disabled(", 1)
                          + "\n\ndef test_pep621_groups_and_poetry():\n    pass\n")
     payload = _grade(reference, submission, tmp_path)
-    assert payload["score"] == payload["max_score"] - expected_points[BROKEN_TEST]
+    assert payload["score"] == payload["max_score"] - sum(expected_points[n] for n in BROKEN_TESTS)
 
 
 def test_the_starter_kit_scores_at_most_fifteen_percent(

@@ -131,7 +131,7 @@ def test_image_cache_key_follows_every_input() -> None:
 
 
 def test_label_selectors() -> None:
-    k8s = pytest.importorskip("aiinfra_shared.testing.k8s")
+    k8s = pytest.importorskip("aiinfra_shared.procs.k8s")
     labels = {"app": "web", "tier": "gpu"}
     assert k8s._labels_match(labels, "app=web,tier==gpu")
     assert not k8s._labels_match(labels, "app=api")
