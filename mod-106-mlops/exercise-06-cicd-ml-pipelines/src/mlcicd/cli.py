@@ -94,15 +94,23 @@ def init(directory: Path, local_remote: Path | None, s3_url: str | None,
 @click.option("--report", type=click.Path(path_type=Path), default=None,
               help="Write the metrics (valid, failures, max_psi...) here as JSON.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+@click.option("--engine", type=click.Choice(["pandera", "ge"]), default="pandera",
+              show_default=True,
+              help="Run the checks as a pandera schema or a Great Expectations checkpoint.")
 @expected_errors(MlcicdError)
 def validate_data(csv: Path, profile: Path, params_file: Path | None, report: Path | None,
-                  as_json: bool) -> None:
-    """Validate a data file (pandera schema, class balance, shift); exit 1 on failure.
+                  as_json: bool, engine: str) -> None:
+    """Validate a data file (pandera schema or GE suite, class balance, shift); exit 1 on
+    failure.
 
     \b
     Example: mlcicd validate-data data/prepared/train.csv --profile data/reference/profile.json
+             mlcicd validate-data data/prepared/train.csv --profile ... --engine ge
     """
-    from mlcicd.validation import validate
+    if engine == "ge":  # great_expectations takes seconds to import: only on this path
+        from mlcicd.ge_validation import validate_ge as validate
+    else:
+        from mlcicd.validation import validate
 
     for path in (csv, profile):
         if not path.exists():
@@ -121,7 +129,7 @@ def validate_data(csv: Path, profile: Path, params_file: Path | None, report: Pa
     if as_json:
         echo_json({**result.metrics(), "details": [f.as_dict() for f in result.failures]})
     elif result.failures:
-        print_table(f"data validation failed: {csv}",
+        print_table(f"data validation failed ({engine}): {csv}",
                     ["column", "check", "rows failing", "row ids"],
                     [(f.column, f.check, f.count, ", ".join(map(str, f.rows)) or "-")
                      for f in result.failures], console=err_console)

@@ -101,3 +101,61 @@ def test_validate_data_cli_missing_file_exit_4(tmp_path):
     result = cli("validate-data", str(tmp_path / "nope.csv"), "--profile", str(tmp_path / "p"))
     assert result.exit_code == 4
     assert "nope.csv not found" in result.output
+
+
+def _both_engines(tmp_path, frame, profile, name):
+    """validate-data on `frame` under pandera and under Great Expectations (--json)."""
+    csv = tmp_path / f"{name}.csv"
+    frame.to_csv(csv, index=False)
+    (tmp_path / "profile.json").write_text(json.dumps(profile))
+    runs = {}
+    for engine in ("pandera", "ge"):
+        result = cli("validate-data", str(csv), "--profile", str(tmp_path / "profile.json"),
+                     "--engine", engine, "--json")
+        assert "Traceback" not in result.output
+        runs[engine] = (result, json.loads(result.stdout))
+    return runs
+
+
+@pytest.mark.points(2)
+def test_ge_engine_passes_clean_data_fails_corrupted_and_agrees_with_pandera(tmp_path, data,
+                                                                              profile):
+    clean = _both_engines(tmp_path, data, profile, "clean")
+    for engine, (result, body) in clean.items():
+        assert result.exit_code == 0, (engine, result.output)
+        assert body["valid"] == 1 and body["details"] == []
+    bad = data.copy()
+    bad.loc[3, "mean radius"] = np.nan                 # null
+    bad.loc[5, "worst area"] = -10.0                   # out of range (negative size)
+    bad.loc[8, "id"] = bad.loc[9, "id"]                # duplicate id
+    corrupted = _both_engines(tmp_path, bad, profile, "corrupted")
+    columns = {}
+    for engine, (result, body) in corrupted.items():
+        assert result.exit_code == 1, (engine, result.output)
+        assert body["valid"] == 0
+        assert "data validation failed: 3 check(s) on id, mean radius, worst area" in result.output
+        columns[engine] = {f["column"] for f in body["details"]}
+    assert columns["ge"] == columns["pandera"] == {"id", "mean radius", "worst area"}
+    checks = {f["column"]: f for f in corrupted["ge"][1]["details"]}
+    assert checks["mean radius"]["check"] == "expect_column_values_to_not_be_null"
+    assert checks["worst area"]["check"] == "expect_column_values_to_be_between"
+    assert checks["worst area"]["rows"] == [int(bad.loc[5, "id"])]
+    assert checks["id"]["check"] == "expect_column_values_to_be_unique"
+    assert checks["id"]["count"] == 2
+
+
+@pytest.mark.hidden
+@pytest.mark.points(1)
+def test_ge_engine_checks_class_balance_types_and_columns(tmp_path, data, profile):
+    bad = data[(data["target"] == 1) | (data.index < 40)].copy()  # minority share < 0.2
+    bad["target"] = bad["target"].astype(float)                     # not int64
+    bad["extra"] = 1                                                # unknown column
+    runs = _both_engines(tmp_path, bad, profile, "skewed")
+    assert {engine: result.exit_code for engine, (result, _) in runs.items()} == {
+        "pandera": 1, "ge": 1}
+    checks = {(f["column"], f["check"].split("(")[0]) for f in runs["ge"][1]["details"]}
+    assert ("target", "expect_column_mean_to_be_between") in checks
+    assert ("target", "expect_column_values_to_be_of_type") in checks
+    assert any(column == "<frame>" and "extra" in check
+               for column, check in ((f["column"], f["check"])
+                                     for f in runs["ge"][1]["details"]))
