@@ -1,0 +1,3 @@
+"""Gpu Cluster Management."""
+
+__version__ = "0.1.0"
