@@ -98,7 +98,14 @@ def spark() -> Iterator[Any]:
 
     session = spark_session()
     yield session
+    gateway = session.sparkContext._gateway  # the py4j gateway that launched the JVM
     session.stop()
+    # stop() leaves the JVM running until this interpreter exits: end it with the session
+    gateway.shutdown()
+    proc = getattr(gateway, "proc", None)
+    if proc is not None:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 @dataclass
