@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from mlcicd.validation import (
@@ -22,8 +21,7 @@ from mlcicd.validation import (
     TARGET_COLUMN,
     Failure,
     ValidationResult,
-    _shares,
-    psi,
+    shift_check,
 )
 
 if TYPE_CHECKING:
@@ -134,15 +132,7 @@ def validate_ge(frame: pd.DataFrame, profile: dict[str, Any], min_minority_share
     if TARGET_COLUMN in frame and len(frame):
         counts = frame[TARGET_COLUMN].value_counts(normalize=True)
         share = float(counts.min()) if len(counts) > 1 else 0.0
-    shifts: dict[str, float] = {}
-    for name, spec in profile["columns"].items():
-        if name not in frame or not pd.api.types.is_numeric_dtype(frame[name]):
-            continue
-        values = frame[name].dropna().astype(float).to_numpy()
-        shifts[name] = round(psi(spec["shares"],
-                                 _shares(values, np.asarray(spec["edges"], dtype=float))), 6)
-        if shifts[name] > max_psi:
-            failures.append(Failure(name, f"shift(psi {shifts[name]:.3f} > {max_psi})",
-                                    len(values)))
+    shifts, shift_failures = shift_check(frame, profile, max_psi)
+    failures.extend(shift_failures)
     return ValidationResult(len(frame), failures, shifts, share)
     # END SOLUTION

@@ -125,7 +125,19 @@ def validate(frame: pd.DataFrame, profile: dict[str, Any], min_minority_share: f
             failures.append(Failure(TARGET_COLUMN,
                                     f"class_balance(minority >= {min_minority_share})",
                                     len(frame)))
+    shifts, shift_failures = shift_check(frame, profile, max_psi)
+    failures.extend(shift_failures)
+    return ValidationResult(len(frame), failures, shifts, share)
+    # END SOLUTION
+
+
+def shift_check(frame: pd.DataFrame, profile: dict[str, Any],
+                max_psi: float) -> tuple[dict[str, float], list[Failure]]:
+    """PSI of every numeric profiled column against the last accepted data, and a failure for
+    each above `max_psi`. Shared by both engines: Great Expectations has no PSI expectation."""
+    # BEGIN SOLUTION
     shifts: dict[str, float] = {}
+    failures: list[Failure] = []
     for name, spec in profile["columns"].items():
         if name not in frame or not pd.api.types.is_numeric_dtype(frame[name]):
             continue
@@ -135,7 +147,7 @@ def validate(frame: pd.DataFrame, profile: dict[str, Any], min_minority_share: f
         if shifts[name] > max_psi:
             failures.append(Failure(name, f"shift(psi {shifts[name]:.3f} > {max_psi})",
                                     len(values)))
-    return ValidationResult(len(frame), failures, shifts, share)
+    return shifts, failures
     # END SOLUTION
 
 
