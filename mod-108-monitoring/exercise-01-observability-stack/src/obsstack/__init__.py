@@ -1,0 +1,3 @@
+"""Observability Stack."""
+
+__version__ = "0.1.0"
