@@ -46,7 +46,7 @@ def k8s_workloads() -> list[dict[str, Any]]:
             {"name": "OBSSTACK_OTLP_ENDPOINT",
              "value": "http://otel-collector.observability:4318"},
             {"name": "OBSSTACK_LOG_DIR", "value": "/var/log/obsstack"},
-            {"name": "PROMETHEUS_MULTIPROC_DIR", "value": "/tmp/metrics"},  # noqa: S108
+            {"name": "PROMETHEUS_MULTIPROC_DIR", "value": "/var/run/obsstack/metrics"},
         ]
         docs.append({
             "apiVersion": "apps/v1", "kind": "Deployment",
@@ -68,7 +68,8 @@ def k8s_workloads() -> list[dict[str, Any]]:
                             "securityContext": {"allowPrivilegeEscalation": False,
                                                 "readOnlyRootFilesystem": True},
                             "volumeMounts": [{"name": "logs", "mountPath": "/var/log/obsstack"},
-                                             {"name": "metrics", "mountPath": "/tmp/metrics"}],  # noqa: S108
+                                             {"name": "metrics",
+                                              "mountPath": "/var/run/obsstack/metrics"}],
                         }],
                         "volumes": [{"name": "logs", "hostPath": {
                                         "path": "/var/log/obsstack", "type": "DirectoryOrCreate"}},
