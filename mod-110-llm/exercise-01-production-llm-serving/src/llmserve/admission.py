@@ -1,7 +1,15 @@
-"""Admission control: API keys, per-key token buckets, and the bounded queue.
+"""Admission control: API keys, priority tiers, per-key token buckets, the bounded queue.
 
 Everything here decides BEFORE a request reaches the engine, so overload turns into fast
-429s with a `Retry-After` instead of ever-growing latency for everyone.
+429s with a `Retry-After` instead of ever-growing latency for everyone. Three rules keep it
+honest under bursts and against clients:
+- the queue bound is an atomic counter (`AdmissionGate`): check and increment happen under
+  one lock, so a burst cannot slip past between "look at the queue" and "join it";
+- tokens/min is charged as a reservation (prompt + max_tokens) and settled with the tokens
+  actually used when the request ends (`RateLimiter.settle`), so a request that stops early,
+  is cancelled or is rejected later gets the unused tokens back;
+- the scheduling priority comes from the API key's tier in the settings
+  (`priority_for_key`), never from the request body alone.
 """
 
 from __future__ import annotations
@@ -53,6 +61,11 @@ class TokenBucket:
         self._refill()
         self.level -= amount
 
+    def give_back(self, amount: float) -> None:
+        """Return unused units of an earlier `take` (never above capacity)."""
+        self._refill()
+        self.level = min(self.capacity, self.level + amount)
+
 
 class RateLimiter:
     """Requests/min and tokens/min buckets per API key (None disables a limit)."""
@@ -91,6 +104,63 @@ class RateLimiter:
                 token_bucket.take(tokens)
             return None
         # END SOLUTION
+
+    def settle(self, key: str, reserved: int, used: int) -> None:
+        """A request that reserved `reserved` tokens ended having used `used`: refund the rest."""
+        # BEGIN SOLUTION: give the unused part of the reservation back to the key's bucket
+        with self._lock:
+            bucket = self._buckets.get(key, (None, None))[1]
+            if bucket is not None and reserved > used:
+                bucket.give_back(reserved - max(0, used))
+        # END SOLUTION
+
+
+class AdmissionGate:
+    """At most `max_num_seqs + max_queue_size` requests inside the server at once.
+
+    `try_enter` checks and counts under one lock: the bound holds exactly under any burst,
+    because no request can pass the check before an earlier one is counted.
+    """
+
+    def __init__(self, max_num_seqs: int, max_queue_size: int) -> None:
+        self.max_num_seqs = max_num_seqs
+        self.max_queue_size = max_queue_size
+        self.in_flight = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    @property
+    def limit(self) -> int:
+        return self.max_num_seqs + self.max_queue_size
+
+    def try_enter(self) -> Rejection | None:
+        # BEGIN SOLUTION: check and count atomically; 429 with a drain estimate when full
+        with self._lock:
+            waiting = max(0, self.in_flight - self.max_num_seqs)
+            running = self.in_flight - waiting
+            rejection = check_queue(waiting, running, self.max_num_seqs, self.max_queue_size)
+            if rejection is None:
+                self.in_flight += 1
+                self.peak = max(self.peak, self.in_flight)
+            return rejection
+        # END SOLUTION
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight = max(0, self.in_flight - 1)
+
+
+def priority_for_key(key: str, tiers: dict[str, int], key_tiers: dict[str, str],
+                     default_tier: str, requested: int = 0) -> int:
+    """The scheduling priority of `key` (lower runs first), from its tier in the settings.
+
+    The request's own `priority` can only make it LESS urgent (a larger number), never jump
+    ahead of its tier: a batch job may yield, nobody may promote itself.
+    """
+    # BEGIN SOLUTION: the tier's priority; the body may only lower it
+    tier = key_tiers.get(key, default_tier)
+    return max(tiers[tier], requested)
+    # END SOLUTION
 
 
 def check_api_key(authorization: str | None, allowed: list[str]) -> tuple[str, Rejection | None]:

@@ -93,6 +93,7 @@ async def _one(client: httpx.AsyncClient, config: BenchConfig, prompt: str) -> R
     start = time.perf_counter()
     result = RequestResult(ok=False, start=start)
     last = start
+    text_chunks = 0
     try:
         async with client.stream("POST", "/v1/completions", json=body) as response:
             if response.status_code != 200:
@@ -114,12 +115,15 @@ async def _one(client: httpx.AsyncClient, config: BenchConfig, prompt: str) -> R
                     result.prompt_tokens = chunk["usage"]["prompt_tokens"]
                     result.output_tokens = chunk["usage"]["completion_tokens"]
                 if chunk.get("choices") and chunk["choices"][0].get("text"):
+                    text_chunks += 1
                     if result.ttft == 0.0:
                         result.ttft = now - start
                     else:
                         result.itl.append(now - last)
                     last = now
         result.e2e = time.perf_counter() - start
+        if result.output_tokens == 0:  # a server that sends no usage: one token per chunk
+            result.output_tokens = text_chunks
         result.ok = True
     except httpx.HTTPError as exc:
         result.error = f"{type(exc).__name__}: {exc}"

@@ -55,6 +55,13 @@ class Settings(ExerciseSettings):
     api_keys: list[str] = Field(default_factory=list)
     rate_limit_rpm: float | None = Field(default=None, gt=0)
     rate_limit_tpm: float | None = Field(default=None, gt=0)
+    # Priority tiers (lower is served first) and which API key belongs to which tier; a key
+    # without an entry (or no key at all) gets `default_tier`. The request body's `priority`
+    # can only lower a request's priority, never raise it above its key's tier.
+    priority_tiers: dict[str, int] = Field(
+        default_factory=lambda: {"interactive": 0, "standard": 1, "batch": 2})
+    api_key_tiers: dict[str, str] = Field(default_factory=dict)
+    default_tier: str = "standard"
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 
     # Monitoring -------------------------------------------------------------------------------
@@ -68,6 +75,15 @@ class Settings(ExerciseSettings):
     def _check(self) -> Settings:
         if self.engine == "openai" and not self.upstream_url:
             raise ValueError("engine 'openai' needs upstream_url")
+        tiers = sorted(self.priority_tiers)
+        if self.default_tier not in self.priority_tiers:
+            raise ValueError(f"default_tier {self.default_tier!r} is not one of the "
+                             f"priority_tiers {tiers}")
+        unknown = sorted({t for t in self.api_key_tiers.values()
+                          if t not in self.priority_tiers})
+        if unknown:
+            raise ValueError(f"api_key_tiers uses unknown tier(s) {unknown}; "
+                             f"priority_tiers are {tiers}")
         return self
 
     @property

@@ -24,7 +24,9 @@ class _Body(BaseModel):
     n: int = Field(default=1, ge=1, le=1, description="only n=1 is supported")
     stream: bool = False
     stream_options: dict[str, Any] | None = None
-    priority: int = 0  # extension (as in vLLM): lower is served first
+    # Extension (as in vLLM): lower is served first. It can only LOWER a request's priority
+    # below its API key's tier (see admission.priority_for_key), never raise it.
+    priority: int = 0
     ignore_eos: bool = False  # extension (as in vLLM): keep going past end-of-sequence
 
     @field_validator("stop")

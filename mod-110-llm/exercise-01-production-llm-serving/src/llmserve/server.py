@@ -1,8 +1,10 @@
 """The OpenAI-compatible HTTP service (FastAPI): thin routes over engine + admission + metrics.
 
 Request path: size limit -> API key -> body validation -> model check -> prompt length ->
-per-key rate limit -> bounded queue -> engine. Every failure is an OpenAI-shaped JSON error
-with a 4xx/5xx status; nothing reaches the client as a bare 500 or a hung connection.
+per-key rate limit (a reservation, settled with the tokens used when the request ends) ->
+bounded queue (an atomic counter) -> engine, at the priority of the key's tier.
+Every failure is an OpenAI-shaped JSON error with a 4xx/5xx status; nothing reaches the
+client as a bare 500 or a hung connection.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from llmserve import protocol
-from llmserve.admission import RateLimiter, Rejection, check_api_key, check_queue
+from llmserve.admission import (
+    AdmissionGate,
+    RateLimiter,
+    Rejection,
+    check_api_key,
+    priority_for_key,
+)
 from llmserve.config import Settings
 from llmserve.engines.base import (
     Engine,
@@ -113,6 +121,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
 
     metrics = ServingMetrics(settings.model_name, stats, settings.gpu_hourly_usd)
     limiter = RateLimiter(settings.rate_limit_rpm, settings.rate_limit_tpm)
+    gate = AdmissionGate(settings.max_num_seqs, settings.max_queue_size)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -134,6 +143,7 @@ def create_app(settings: Settings, engine: Engine | None = None,
     app.state.metrics = metrics
     app.state.settings = settings
     app.state.holder = state
+    app.state.gate = gate
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -201,23 +211,30 @@ def create_app(settings: Settings, engine: Engine | None = None,
                 f"the request has {prompt_tokens} prompt tokens and asks for {requested} more",
                 "context_length_exceeded", "max_tokens")
         gen.params = body.sampling(requested)
-        limited = limiter.check(key, prompt_tokens + requested)
+        gen.priority = priority_for_key(key, settings.priority_tiers, settings.api_key_tiers,
+                                        settings.default_tier, body.priority)
+        reserved = prompt_tokens + requested
+        limited = limiter.check(key, reserved)
         if limited:
             metrics.record("rate_limited")
             return _rejection_response(limited)
-        current = engine.stats()
-        overloaded = check_queue(current.waiting, current.running, current.max_num_seqs,
-                                 settings.max_queue_size)
+        overloaded = gate.try_enter()  # no await between the check and the count
         if overloaded:
+            limiter.settle(key, reserved, 0)
             metrics.record("rejected")
             return _rejection_response(overloaded)
-        return await _run(request, body, gen, chat)
+        ticket = _Ticket(gate, limiter, key, reserved)
+        try:
+            return await _run(request, body, gen, chat, ticket)
+        except BaseException:
+            ticket.release()
+            raise
         # END SOLUTION
 
     async def _run(request: Request, body: protocol._Body, gen: GenerationRequest,
-                   chat: bool) -> Response:
+                   chat: bool, ticket: _Ticket) -> Response:
         engine = _engine()
-        stream = engine.generate(gen)
+        stream = ticket.track(engine.generate(gen))
         timing = _Timing(gen.arrival)
         try:
             first = await _unless_disconnected(request, anext(stream))
@@ -356,6 +373,40 @@ def _wrap(app: FastAPI, settings: Settings) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     return app
+
+
+class _Ticket:
+    """An admitted request's place in the gate and its token reservation.
+
+    `track` wraps the engine stream: it remembers the tokens used so far, and when the stream
+    is closed (finished, failed, cancelled, client gone, or garbage-collected) it leaves the
+    gate and settles the reservation, exactly once.
+    """
+
+    def __init__(self, gate: AdmissionGate, limiter: RateLimiter, key: str,
+                 reserved: int) -> None:
+        self.gate = gate
+        self.limiter = limiter
+        self.key = key
+        self.reserved = reserved
+        self.used = 0
+        self.released = False
+
+    def release(self) -> None:
+        if not self.released:
+            self.released = True
+            self.gate.leave()
+            self.limiter.settle(self.key, self.reserved, self.used)
+
+    async def track(self, stream: AsyncGenerator[StreamEvent, None]
+                    ) -> AsyncGenerator[StreamEvent, None]:
+        try:
+            async for event in stream:
+                self.used = max(self.used, event.prompt_tokens + event.completion_tokens)
+                yield event
+        finally:
+            await stream.aclose()
+            self.release()
 
 
 class _Timing:

@@ -92,9 +92,11 @@ def test_rate_limits_are_per_api_key(make_server: Callable[..., RunningServer]) 
 def test_tokens_per_minute_limit(make_server: Callable[..., RunningServer]) -> None:
     server = make_server(rate_limit_tpm=100)
     url = f"{server.base_url}/v1/completions"
-    first = httpx.post(url, json={"model": "tiny", "prompt": "hi", "max_tokens": 60})
+    # ignore_eos: the 60 tokens are really used (an early EOS would now be refunded).
+    body = {"model": "tiny", "prompt": "hi", "max_tokens": 60, "ignore_eos": True}
+    first = httpx.post(url, json=body)
     assert first.status_code == 200
-    second = httpx.post(url, json={"model": "tiny", "prompt": "hi", "max_tokens": 60})
+    second = httpx.post(url, json=body)
     assert second.status_code == 429
     assert "tokens per minute" in second.json()["error"]["message"]
 
@@ -179,3 +181,103 @@ def test_malformed_and_oversized_bodies(make_server: Callable[..., RunningServer
     assert big.json()["error"]["code"] == "request_too_large"
     assert httpx.get(f"{server.base_url}/nope").json()["error"]["message"]
     assert httpx.get(f"{server.base_url}/health").status_code == 200
+
+
+# ---------------------------------------------------------------- issue #35, admission leaks
+
+
+@pytest.mark.points(6)
+def test_burst_of_200_holds_the_queue_bound_exactly(
+        make_server: Callable[..., RunningServer]) -> None:
+    import asyncio
+
+    server = make_server(max_num_seqs=2, max_queue_size=3)
+    bound = 2 + 3
+    scheduler = server.engine.scheduler
+    inside: list[int] = []  # waiting + running each time the engine queues a request
+    original_add = scheduler.add
+
+    def observed_add(*args: object, **kwargs: object) -> None:
+        original_add(*args, **kwargs)  # type: ignore[arg-type]
+        inside.append(scheduler.num_waiting + scheduler.num_running)
+
+    scheduler.add = observed_add
+
+    async def burst() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=220, max_keepalive_connections=220)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=120,
+                                     limits=limits) as client:
+            return list(await asyncio.gather(*[
+                client.post("/v1/completions", json={**LONG, "max_tokens": 300})
+                for _ in range(200)]))
+
+    responses = asyncio.run(burst())
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {200, 429}, statuses
+    assert statuses.count(200) >= bound
+    for response in responses:
+        if response.status_code == 429:
+            assert response.json()["error"]["code"] == "server_overloaded"
+            assert int(response.headers["Retry-After"]) >= 1
+    # Never more than max_num_seqs + max_queue_size inside the engine, and the bound was reached.
+    assert max(inside) == bound
+    assert server.app.state.gate.in_flight == 0  # every admitted request left the gate
+    assert server.metric("llmserve_requests_total", 'outcome="rejected"') == statuses.count(429)
+    assert httpx.get(f"{server.base_url}/health").status_code == 200
+    again = httpx.post(f"{server.base_url}/v1/completions", timeout=30,
+                       json={"model": "tiny", "prompt": "hi", "max_tokens": 2})
+    assert again.status_code == 200
+
+
+@pytest.mark.points(3)
+@pytest.mark.hidden
+def test_tokens_per_minute_charges_actual_tokens(
+        make_server: Callable[..., RunningServer]) -> None:
+    server = make_server(rate_limit_tpm=200)
+    url = f"{server.base_url}/v1/completions"
+    probe = httpx.post(url, json={"model": "tiny", "prompt": "hi", "max_tokens": 3,
+                                  "temperature": 0, "ignore_eos": True}, timeout=30)
+    assert probe.status_code == 200
+    first_word = probe.json()["choices"][0]["text"].split()[0]
+    # Reserves 1 + 150 tokens, but stops at the first word: the rest is refunded.
+    stopped = httpx.post(url, json={"model": "tiny", "prompt": "hi", "max_tokens": 150,
+                                    "temperature": 0, "ignore_eos": True,
+                                    "stop": [first_word]}, timeout=30)
+    assert stopped.status_code == 200, stopped.text
+    used = stopped.json()["usage"]["total_tokens"]
+    assert used < 10
+    # Charged up front and never refunded, 200 - 4 - 151 = 45 tokens would be left: 429.
+    again = httpx.post(url, json={"model": "tiny", "prompt": "hi", "max_tokens": 150,
+                                  "ignore_eos": True}, timeout=30)
+    assert again.status_code == 200, again.text
+
+
+@pytest.mark.points(4)
+def test_priority_comes_from_the_key_tier_not_the_body(
+        make_server: Callable[..., RunningServer]) -> None:
+    server = make_server(max_num_seqs=1, api_keys=["gold", "bulk"],
+                         api_key_tiers={"gold": "interactive", "bulk": "batch"})
+    url = f"{server.base_url}/v1/completions"
+    finished: list[str] = []
+
+    def post(key: str, priority: int) -> None:
+        response = httpx.post(url, headers={"Authorization": f"Bearer {key}"}, timeout=60,
+                              json={"model": "tiny", "prompt": "hi", "max_tokens": 5,
+                                    "priority": priority, "ignore_eos": True})
+        assert response.status_code == 200, response.text
+        finished.append(key)
+
+    with httpx.stream("POST", url, headers={"Authorization": "Bearer gold"}, timeout=60,
+                      json={**LONG, "stream": True}) as busy, ThreadPoolExecutor(2) as pool:
+        lines = busy.iter_lines()
+        next(lines)
+        assert server.engine.stats().running == 1
+        # The batch key asks for priority -100 to jump the queue; the gold key asks nothing.
+        jobs = [pool.submit(post, "bulk", -100)]
+        wait_until(lambda: server.engine.stats().waiting == 1)
+        jobs.append(pool.submit(post, "gold", 0))
+        wait_until(lambda: server.engine.stats().waiting == 2)
+        busy.close()  # frees the only slot
+        for job in jobs:
+            job.result()
+    assert finished == ["gold", "bulk"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import torch
@@ -122,3 +123,93 @@ def test_vllm_argument_mapping() -> None:
                                             stop=("x",), seed=3))
     assert kwargs == {"max_tokens": 7, "temperature": 0.5, "top_p": 0.9, "ignore_eos": False,
                       "stop": ["x"], "seed": 3}
+
+
+@pytest.mark.points(2)
+def test_reservations_settle_and_the_gate_is_atomic() -> None:
+    from llmserve.admission import AdmissionGate
+
+    clock = Clock()
+    limiter = RateLimiter(rpm=None, tpm=100, clock=clock)
+    assert limiter.check("a", 90) is None
+    assert limiter.check("a", 90) is not None  # 10 left
+    limiter.settle("a", reserved=90, used=12)  # 78 refunded
+    assert limiter.check("a", 85) is None
+    limiter.settle("a", reserved=85, used=500)  # over-use is never "refunded"
+    assert limiter.check("a", 10) is not None
+    gate = AdmissionGate(max_num_seqs=2, max_queue_size=1)
+    assert [gate.try_enter() is None for _ in range(4)] == [True, True, True, False]
+    gate.leave()
+    assert gate.try_enter() is None and gate.peak == 3
+
+
+@pytest.mark.points(2)
+def test_priority_tiers_from_settings() -> None:
+    from llmserve.admission import priority_for_key
+
+    settings = Settings(api_key_tiers={"gold": "interactive", "bulk": "batch"})
+    tiers, keys = settings.priority_tiers, settings.api_key_tiers
+    assert priority_for_key("gold", tiers, keys, settings.default_tier, 0) == 0
+    assert priority_for_key("bulk", tiers, keys, settings.default_tier, -100) == 2
+    assert priority_for_key("bulk", tiers, keys, settings.default_tier, 7) == 7  # may yield
+    assert priority_for_key("anonymous", tiers, keys, settings.default_tier) == 1
+    with pytest.raises(ValidationError, match="unknown tier"):
+        Settings(api_key_tiers={"k": "platinum"})
+
+
+@pytest.mark.points(3)
+def test_vllm_stats_come_from_its_scheduler_stats() -> None:
+    from types import SimpleNamespace
+
+    from llmserve.adapters.vllm_engine import SchedulerStatsLogger, VLLMEngine
+
+    engine = VLLMEngine(Settings(model="/models/m", max_num_seqs=8), "/models/m")
+    assert engine.stats().waiting == 0  # nothing recorded yet
+    factory = engine._stat_logger_factory()
+    # Stubs shaped like vLLM's SchedulerStats: the newer field name, then the older one.
+    core0, core1 = factory(None, 0), factory(None, 1)
+    assert isinstance(core0, SchedulerStatsLogger)
+    core0.record(SimpleNamespace(num_running_reqs=8, num_waiting_reqs=13, kv_cache_usage=0.75),
+                 None, engine_idx=0)
+    core1.record(SimpleNamespace(num_running_reqs=2, num_waiting_reqs=0, gpu_cache_usage=0.25),
+                 None, engine_idx=1)
+    core1.record(None, SimpleNamespace(), engine_idx=1)  # iteration-only update: kept
+    stats = engine.stats()
+    assert (stats.waiting, stats.running, stats.max_num_seqs) == (13, 10, 8)
+    assert stats.kv_cache_usage == pytest.approx(0.5)
+    assert engine.args["disable_log_stats"] is False
+
+
+class _BosTokenizer:
+    """Behaves like a HF tokenizer whose chat template writes the BOS token itself."""
+
+    bos_token_id = 1
+    vocab: ClassVar[dict[str, int]] = {"<s>": 1, "user:": 2, "assistant:": 3, "hi": 4}
+
+    def __call__(self, text: str, add_special_tokens: bool = True) -> dict[str, list[int]]:
+        ids = [self.vocab[word] for word in text.replace("<s>", "<s> ").split()]
+        return {"input_ids": ([self.bos_token_id] if add_special_tokens else []) + ids}
+
+    def apply_chat_template(self, messages: list[dict[str, str]], tokenize: bool = True,
+                            add_generation_prompt: bool = False) -> object:
+        text = "<s>" + " ".join(f"{m['role']}: {m['content']}" for m in messages)
+        text += " assistant:" if add_generation_prompt else ""
+        return self(text, add_special_tokens=False)["input_ids"] if tokenize else text
+
+
+@pytest.mark.points(2)
+@pytest.mark.hidden
+def test_vllm_chat_prompt_has_one_bos_token() -> None:
+    from llmserve.adapters.vllm_engine import VLLMEngine
+    from llmserve.engines.base import GenerationRequest
+
+    engine = VLLMEngine(Settings(model="/models/m"), "/models/m")
+    engine.tokenizer = _BosTokenizer()
+    chat = GenerationRequest("c", SamplingParams(), messages=[{"role": "user", "content": "hi"}])
+    prompt = engine.prompt(chat)
+    # Token ids, so vLLM does not tokenize the templated text again (adding a second BOS).
+    assert prompt == {"prompt_token_ids": [1, 2, 4, 3]}
+    assert engine.count_prompt_tokens(chat) == 4
+    plain = GenerationRequest("p", SamplingParams(), prompt="hi")
+    assert engine.prompt(plain) == {"prompt": "hi"}  # vLLM adds the one BOS itself
+    assert engine.count_prompt_tokens(plain) == 2

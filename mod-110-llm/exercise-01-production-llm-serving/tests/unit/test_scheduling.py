@@ -187,3 +187,117 @@ def test_timeout_and_cancel_free_slots(tiny: tuple[object, object]) -> None:
     code, running = _run(engine, scenario)
     assert code == "timeout"
     assert running == 0
+
+
+# ---------------------------------------------------------------- issue #35, engine hot spots
+
+
+@pytest.mark.points(3)
+def test_batch_kv_appends_a_row_without_rebuilding(tiny: tuple[object, object]) -> None:
+    model, _ = tiny
+    batch = BatchKV(torch.device("cpu"))
+    caches = []
+    for length in (5, 3):
+        out = model(input_ids=torch.arange(5, 5 + length).unsqueeze(0), use_cache=True)  # type: ignore[operator]
+        caches.append(cache_layers(out.past_key_values))
+        if length == 5:
+            batch.add(caches[0], length)
+            running = batch.cache
+        else:
+            batch.add(caches[1], length)
+    # The running batch's cache object is kept (its layers grow a row), not rebuilt.
+    assert batch.cache is running
+    keys = cache_layers(batch.cache)[0][0]  # type: ignore[arg-type]
+    assert keys.shape[0] == 2
+    assert torch.equal(keys[0], caches[0][0][0][0])  # old row untouched, no padding added
+    assert torch.equal(keys[1, :, 2:], caches[1][0][0][0])  # new row left-padded by 2
+    assert batch.mask.tolist() == [[1, 1, 1, 1, 1], [0, 0, 1, 1, 1]]
+
+
+def _greedy_reference(model: object, tokenizer: object, prompt: str, tokens: int) -> list[int]:
+    """Unbatched greedy decoding with the plain HF cache, EOS not special (as ignore_eos)."""
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]  # type: ignore[operator]
+    out = model(input_ids=ids, use_cache=True)  # type: ignore[operator]
+    produced: list[int] = []
+    for _ in range(tokens):
+        token = int(torch.argmax(out.logits[0, -1]))
+        produced.append(token)
+        out = model(input_ids=torch.tensor([[token]]),  # type: ignore[operator]
+                    past_key_values=out.past_key_values, use_cache=True)
+    return produced
+
+
+@pytest.mark.points(6)
+def test_chunked_prefill_interleaves_decode_and_keeps_outputs(
+        tiny: tuple[object, object]) -> None:
+    model, tokenizer = tiny
+    # A 32-token budget: a 600-token prompt takes many steps, and the running sequence
+    # decodes in each of them instead of waiting for the whole prefill.
+    engine = TransformersEngine(model, tokenizer, EngineConfig(
+        "tiny", max_num_seqs=4, max_num_batched_tokens=32, enable_prefix_caching=False))
+    greedy = SamplingParams(max_tokens=400, temperature=0.0, ignore_eos=True)
+    long_prompt = "the cat and the dog " * 120
+    short_tokens: list[int] = []
+
+    async def scenario() -> tuple[int, int, list[int], str]:
+        running = GenerationRequest("running", greedy, prompt="hello world")
+        stream = engine.generate(running)
+        for _ in range(3):
+            await anext(stream)
+        first_seen = -1
+        produced = 0
+        long_req = GenerationRequest("long", SamplingParams(max_tokens=6, temperature=0.0,
+                                                            ignore_eos=True),
+                                     prompt=long_prompt)
+        steps_before = engine.decode_steps
+        text = ""
+        async for event in engine.generate(long_req):
+            if first_seen < 0:
+                first_seen = engine.decode_steps - steps_before
+            text += event.text
+            produced = event.completion_tokens
+        await stream.aclose()
+        return first_seen, produced, short_tokens, text
+
+    decode_steps_during_prefill, produced, _, text = _run(engine, scenario)
+    prompt_tokens = len(tokenizer(long_prompt)["input_ids"])  # type: ignore[operator]
+    assert prompt_tokens >= 600
+    # The running row decoded at least once per prefill chunk of the long prompt.
+    assert decode_steps_during_prefill >= prompt_tokens // 32 - 2
+    assert engine.prefill_chunks >= prompt_tokens // 32
+    assert produced == 6
+    reference = _greedy_reference(model, tokenizer, long_prompt, 6)
+    assert text == tokenizer.decode(reference, skip_special_tokens=True)  # type: ignore[attr-defined]
+
+
+@pytest.mark.points(3)
+def test_detokenizing_is_incremental(tiny: tuple[object, object]) -> None:
+    model, tokenizer = tiny
+    lengths: list[int] = []
+
+    class Counting:
+        """The real tokenizer, recording how many ids each decode call gets."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(tokenizer, name)
+
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            return tokenizer(*args, **kwargs)  # type: ignore[operator]
+
+        def decode(self, ids: list[int], **kwargs: object) -> str:
+            lengths.append(len(ids))
+            return str(tokenizer.decode(ids, **kwargs))  # type: ignore[attr-defined]
+
+    engine = TransformersEngine(model, Counting(), EngineConfig("tiny"))
+    params = SamplingParams(max_tokens=200, temperature=0.0, ignore_eos=True)
+
+    async def one() -> str:
+        parts = [e.text async for e in engine.generate(
+            GenerationRequest("d", params, prompt="hello world"))]
+        return "".join(parts)
+
+    text = _run(engine, one)
+    reference = _greedy_reference(model, tokenizer, "hello world", 200)
+    assert text == tokenizer.decode(reference, skip_special_tokens=True)  # type: ignore[attr-defined]
+    assert len(lengths) >= 200
+    assert max(lengths) <= 4  # a short window, not the whole output every token

@@ -5,11 +5,14 @@ its own per-layer key/value tensors. The running batch keeps ONE `DynamicCache` 
 are those sequences, left-padded to the longest one, plus a 2-D attention mask with 0 on the
 padding. A decode step feeds each row its last token with its own `position_ids`, so RoPE
 sees the true positions and the padding is invisible: the result equals unbatched decoding.
-The batch is only rebuilt when its membership changes (a sequence joins or finishes);
-in between, the model appends to the cache in place.
+A joining sequence is appended as a new row of the same cache (no rebuild of the running
+rows); a finished one is dropped with `index_select`; in between, the model appends each
+step's token to the cache itself.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from transformers import DynamicCache
@@ -65,7 +68,11 @@ class BatchKV:
         return self.size * self.width
 
     def add(self, layers: LayerKV, length: int) -> None:
-        """Append a prefilled sequence (cache of `length` tokens) as the last row."""
+        """Append a prefilled sequence (cache of `length` tokens) as the last row.
+
+        The running rows are not rebuilt: their tensors get one more row (and left padding
+        only when the newcomer is longer than the batch), inside the same `DynamicCache`.
+        """
         # BEGIN SOLUTION: append a row: left-pad old rows or the new one, extend the mask
         new_mask = torch.ones((1, length), dtype=torch.long, device=self.device)
         if self.cache is None or self.size == 0:
@@ -73,20 +80,17 @@ class BatchKV:
             self.mask = new_mask
             return
         width = max(self.width, length)
-        old = cache_layers(self.cache)
-        merged: LayerKV = []
-        for (old_k, old_v), (new_k, new_v) in zip(old, layers, strict=True):
-            merged.append((
-                torch.cat([_left_pad(old_k, width - self.width),
-                           _left_pad(new_k, width - length)], dim=0),
-                torch.cat([_left_pad(old_v, width - self.width),
-                           _left_pad(new_v, width - length)], dim=0),
-            ))
+        grow = width - self.width
+        rows: list[Any] = list(self.cache.layers)  # DynamicLayer: .keys / .values tensors
+        for layer, (new_k, new_v) in zip(rows, layers, strict=True):
+            layer.keys = torch.cat([_left_pad(layer.keys, grow),
+                                    _left_pad(new_k, width - length)], dim=0)
+            layer.values = torch.cat([_left_pad(layer.values, grow),
+                                      _left_pad(new_v, width - length)], dim=0)
         self.mask = torch.cat([
-            torch.nn.functional.pad(self.mask, (width - self.width, 0)),
+            torch.nn.functional.pad(self.mask, (grow, 0)),
             torch.nn.functional.pad(new_mask, (width - length, 0)),
         ], dim=0)
-        self.cache = build_cache(merged)
         # END SOLUTION
 
     def keep(self, rows: list[int]) -> None:
@@ -102,10 +106,10 @@ class BatchKV:
         used = mask.any(dim=0).nonzero()
         start = int(used[0]) if used.numel() else 0
         self.mask = mask[:, start:]
-        self.cache = build_cache([
-            (k.index_select(0, index)[:, :, start:], v.index_select(0, index)[:, :, start:])
-            for k, v in cache_layers(self.cache)
-        ])
+        layers: list[Any] = list(self.cache.layers)
+        for layer in layers:
+            layer.keys = layer.keys.index_select(0, index)[:, :, start:]
+            layer.values = layer.values.index_select(0, index)[:, :, start:]
         # END SOLUTION
 
     def extend_mask(self) -> torch.Tensor:

@@ -3,11 +3,16 @@
 One background thread owns the model. Each iteration it
 1. drops sequences that were cancelled (client gone) or ran past their deadline,
 2. asks the `Scheduler` which waiting sequences join (slots, token budget, KV capacity),
-3. prefills each newcomer alone (reusing cached prefix blocks) and samples its first token,
+3. prefills newcomers in chunks (chunked prefill): the step's token budget
+   (`max_num_batched_tokens`) minus one token per running row goes to prompt chunks, each
+   sequence alone and reusing cached prefix blocks; a sequence whose prompt is complete
+   samples its first token and is appended to the running batch,
 4. runs ONE decode step for the whole running batch (`BatchKV`: per-sequence caches,
    left-padded, with an attention mask and per-row positions).
 So a request arriving while others decode joins at the next step instead of waiting for the
-batch to drain: iteration-level (continuous) batching, as in Orca and vLLM.
+batch to drain (iteration-level, continuous batching, as in Orca and vLLM), and a long
+prompt is spread over several steps instead of stalling every running sequence.
+Text is detokenized incrementally (a window of a few tokens per step, as in vLLM and TGI).
 Results cross back to asyncio with `loop.call_soon_threadsafe`.
 """
 
@@ -32,12 +37,16 @@ from llmserve.engines.base import (
     SamplingParams,
     StreamEvent,
 )
-from llmserve.engines.kv import BatchKV, LayerKV, build_cache, cache_layers
+from llmserve.engines.kv import BatchKV, build_cache, cache_layers
 from llmserve.engines.prefix_cache import PrefixCache
 from llmserve.engines.sampling import make_generator, sample
 from llmserve.engines.scheduler import Scheduler, SchedulerLimits
 
 log = logging.getLogger(__name__)
+
+# A prompt chunk gets at least this many tokens per step even when the running rows use up
+# the whole token budget, so prefill always progresses.
+MIN_PREFILL_CHUNK = 16
 
 
 @dataclass
@@ -65,6 +74,11 @@ class _Sequence:
     pending: int = 0  # last sampled token, not yet in the KV cache
     cache_len: int = 0  # tokens of this sequence in the KV cache
     emitted: int = 0  # characters of text already sent
+    text: str = ""  # detokenized output so far (incremental)
+    prefix_offset: int = 0  # incremental detokenizer window: tokens[prefix_offset:read_offset]
+    read_offset: int = 0  # ... is text already accounted for
+    prefilled: int = 0  # prompt tokens already in `prefill_cache`
+    prefill_cache: Any = None  # this sequence's own DynamicCache while its prompt is prefilled
     cancelled: bool = False
     admitted_at: float | None = None
     done: bool = False
@@ -93,11 +107,14 @@ class TransformersEngine:
             config.max_num_seqs, config.max_num_batched_tokens, config.kv_capacity_tokens))
         self.batch = BatchKV(self.device)
         self.rows: list[_Sequence] = []
+        self.prefilling: list[_Sequence] = []  # admitted, prompt not yet fully in the cache
         self.prefix_cache = (PrefixCache(config.prefix_block_size, config.prefix_cache_max_blocks)
                              if config.enable_prefix_caching else None)
         self.step_observer = step_observer
         self.decode_steps = 0
+        self.prefill_chunks = 0
         self.max_batch_seen = 0
+        self.max_in_engine_seen = 0  # peak of waiting + running sequences
         self._inbox: list[_Sequence] = []
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -202,10 +219,11 @@ class TransformersEngine:
 
     def stats(self) -> EngineStats:
         capacity = self.config.kv_capacity_tokens
+        used = self.batch.slots() + sum(seq.prefilled for seq in list(self.prefilling))
         return EngineStats(
             waiting=self.scheduler.num_waiting + len(self._inbox),
             running=self.scheduler.num_running,
-            kv_cache_usage=min(1.0, self.batch.slots() / capacity) if capacity else 0.0,
+            kv_cache_usage=min(1.0, used / capacity) if capacity else 0.0,
             max_num_seqs=self.config.max_num_seqs,
         )
 
@@ -215,7 +233,7 @@ class TransformersEngine:
         torch.set_grad_enabled(False)
         while True:
             with self._cv:
-                while not (self._stopping or self._inbox or self.rows
+                while not (self._stopping or self._inbox or self.rows or self.prefilling
                            or self.scheduler.num_waiting):
                     self._cv.wait()
                 if self._stopping:
@@ -224,6 +242,9 @@ class TransformersEngine:
                     self.scheduler.add(seq, len(seq.prompt_ids), seq.params.max_tokens,
                                        seq.request.priority)
                 self._inbox.clear()
+                self.max_in_engine_seen = max(
+                    self.max_in_engine_seen,
+                    self.scheduler.num_waiting + self.scheduler.num_running)
             try:
                 self.step()
             except Exception as exc:  # a broken step must not kill the server
@@ -235,12 +256,15 @@ class TransformersEngine:
 
     def step(self) -> None:
         """One scheduler iteration (public so tests can drive the engine synchronously)."""
-        # BEGIN SOLUTION: drop cancelled/expired, admit and prefill newcomers, decode
+        # BEGIN SOLUTION: drop cancelled/expired, admit, prefill chunks within the budget, decode
         now = time.monotonic()
         for seq in self.scheduler.waiting_items():
             if seq.cancelled or seq.expired(now):
                 self.scheduler.remove_waiting(seq)
                 self._finish_early(seq, now)
+        for seq in [s for s in self.prefilling if s.cancelled or s.expired(now)]:
+            self.prefilling.remove(seq)
+            self._finish_early(seq, now)
         gone = [i for i, seq in enumerate(self.rows) if seq.cancelled or seq.expired(now)]
         if gone:
             for i in gone:
@@ -248,30 +272,50 @@ class TransformersEngine:
             self._keep([i for i in range(len(self.rows)) if i not in set(gone)])
         for seq in self.scheduler.admit():
             seq.admitted_at = time.monotonic()
-            layers = self._prefill(seq)
-            if not seq.done:
-                self.batch.add(layers, seq.cache_len)
-                self.rows.append(seq)
+            self._start_prefill(seq)
+            self.prefilling.append(seq)
+        # The step's token budget: one token per running row, the rest for prompt chunks.
+        budget = max(self.config.max_num_batched_tokens - len(self.rows), MIN_PREFILL_CHUNK)
+        while self.prefilling and budget > 0:
+            seq = self.prefilling[0]
+            chunk = min(budget, len(seq.prompt_ids) - seq.prefilled)
+            budget -= chunk
+            if self._prefill_chunk(seq, chunk):
+                self.prefilling.pop(0)
+                if not seq.done:
+                    self.batch.add(cache_layers(seq.prefill_cache), seq.cache_len)
+                    self.rows.append(seq)
+                seq.prefill_cache = None
         if self.rows:
             self._decode()
         # END SOLUTION
 
-    def _prefill(self, seq: _Sequence) -> LayerKV:
-        # BEGIN SOLUTION: reuse the cached prefix, run the rest, sample the first token
-        ids = seq.prompt_ids
-        cached, layers = (self.prefix_cache.lookup(ids) if self.prefix_cache
+    def _start_prefill(self, seq: _Sequence) -> None:
+        """Give an admitted sequence its own cache, seeded with cached prefix blocks."""
+        cached, layers = (self.prefix_cache.lookup(seq.prompt_ids) if self.prefix_cache
                           else (0, None))
-        cache = build_cache(layers) if layers else build_cache([])
-        input_ids = torch.tensor([ids[cached:]], device=self.device)
-        positions = torch.arange(cached, len(ids), device=self.device).unsqueeze(0)
-        out = self.model(input_ids=input_ids, position_ids=positions, past_key_values=cache,
-                         use_cache=True, logits_to_keep=1)
-        full = cache_layers(out.past_key_values)
+        seq.prefill_cache = build_cache(layers) if layers else build_cache([])
+        seq.prefilled = cached
+
+    def _prefill_chunk(self, seq: _Sequence, size: int) -> bool:
+        """Run the next `size` prompt tokens; True when the prompt is complete."""
+        # BEGIN SOLUTION: one chunk of the prompt; at its end, cache blocks and sample
+        ids = seq.prompt_ids
+        start, end = seq.prefilled, seq.prefilled + size
+        input_ids = torch.tensor([ids[start:end]], device=self.device)
+        positions = torch.arange(start, end, device=self.device).unsqueeze(0)
+        out = self.model(input_ids=input_ids, position_ids=positions,
+                         past_key_values=seq.prefill_cache, use_cache=True, logits_to_keep=1)
+        seq.prefill_cache = out.past_key_values
+        seq.prefilled = end
+        self.prefill_chunks += 1
+        if end < len(ids):
+            return False
         if self.prefix_cache is not None:
-            self.prefix_cache.insert(ids, full)
+            self.prefix_cache.insert(ids, cache_layers(seq.prefill_cache))
         seq.cache_len = len(ids)
         self._accept(seq, sample(out.logits[0, -1], seq.params, seq.generator))
-        return full
+        return True
         # END SOLUTION
 
     def _decode(self) -> None:
@@ -313,16 +357,19 @@ class TransformersEngine:
         seq.generated.append(token)
         seq.pending = token
         finish: str | None = None
-        content = seq.generated
         if not params.ignore_eos and token in self.eos_ids:
             finish = "stop"
-            content = seq.generated[:-1]
-        text = self.tokenizer.decode(content, skip_special_tokens=True)
-        for stop in params.stop:
-            at = text.find(stop)
-            if at != -1:
-                text = text[:at]
-                finish = "stop"
+        else:
+            before = len(seq.text)
+            seq.text += self._detokenize(seq)
+            # Only the new text (plus what a stop string could straddle) needs searching.
+            longest = max((len(stop) for stop in params.stop), default=0)
+            for stop in params.stop:
+                at = seq.text.find(stop, max(0, before - longest + 1))
+                if at != -1:
+                    seq.text = seq.text[:at]
+                    finish = "stop"
+        text = seq.text
         if finish is None and (len(seq.generated) >= params.max_tokens
                                or seq.cache_len + 1 >= self.max_model_len):
             finish = "length"
@@ -347,6 +394,25 @@ class TransformersEngine:
         self._send(seq, event)
         # END SOLUTION
 
+    def _detokenize(self, seq: _Sequence) -> str:
+        """The text the newest token adds, decoding only a short window of tokens.
+
+        Decoding `tokens[prefix_offset:]` against `tokens[prefix_offset:read_offset]` gives
+        the new characters with the right spacing (tokenizers decode a token differently at
+        the start of a text); an incomplete UTF-8 character waits for the next token.
+        """
+        # BEGIN SOLUTION: decode a sliding window, emit what it adds to the window's text
+        ids = seq.generated
+        prefix = self.tokenizer.decode(ids[seq.prefix_offset:seq.read_offset],
+                                       skip_special_tokens=True)
+        full = self.tokenizer.decode(ids[seq.prefix_offset:], skip_special_tokens=True)
+        if len(full) > len(prefix) and not full.endswith("\ufffd"):
+            seq.prefix_offset = seq.read_offset
+            seq.read_offset = len(ids)
+            return str(full[len(prefix):])
+        return ""
+        # END SOLUTION
+
     def _finish_early(self, seq: _Sequence, now: float) -> None:
         seq.done = True
         self.scheduler.finish(seq)
@@ -361,7 +427,7 @@ class TransformersEngine:
         self._send(seq, event)
 
     def _fail_all(self, error: EngineError) -> None:
-        seqs = [*self.rows, *self.scheduler.waiting_items(), *self._inbox]
+        seqs = [*self.rows, *self.prefilling, *self.scheduler.waiting_items(), *self._inbox]
         for seq in seqs:
             self.scheduler.remove_waiting(seq)
             self.scheduler.finish(seq)
@@ -369,6 +435,7 @@ class TransformersEngine:
             self._send(seq, StreamEvent(error=error))
         self._inbox.clear()
         self.rows = []
+        self.prefilling = []
         self.batch.keep([])
 
     @staticmethod
