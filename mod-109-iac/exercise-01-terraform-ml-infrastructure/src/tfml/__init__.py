@@ -1,0 +1,3 @@
+"""Terraform Ml Infrastructure."""
+
+__version__ = "0.1.0"

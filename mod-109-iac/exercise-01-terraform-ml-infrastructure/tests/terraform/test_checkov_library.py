@@ -1,0 +1,31 @@
+"""checkov on the HCL of all three clouds, offline, with the library's suppressions.
+
+checkov runs once, in the background from the first integration test (`checkov_library`);
+the CLI path of `tfml policy` is covered in tests/unit/test_policy.py and on a plan in
+test_complete_on_moto.py.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+import pytest
+
+from tests.conftest import POLICIES
+from tfml.policy import PolicyFinding, apply_suppressions, load_suppressions
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.points(4)
+def test_checkov_passes_on_every_cloud_with_the_suppressions(
+        checkov_library: Future[list[PolicyFinding]]) -> None:
+    findings = checkov_library.result(timeout=600)
+    # checkov really ran and found what the suppressions explain, on each cloud
+    ids = {f.id for f in findings}
+    assert {"CKV_AWS_144", "CKV2_AZURE_1", "CKV_GCP_62"} <= ids
+    assert {f.path.split("/")[0] for f in findings} == {"aws", "gcp", "azure"}
+    report = apply_suppressions(findings, load_suppressions(POLICIES / "suppressions.yaml"),
+                                "MEDIUM")
+    assert report.ok, [f.format() for f in report.blocking]
+    assert report.expired == []
