@@ -1,0 +1,71 @@
+"""`gpuopt batch-size`: real OOMs in fresh budgeted processes, headroom, accumulation plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gpuopt.batchsize import plan_accumulation, probe, search
+from gpuopt.errors import UsageError
+from tests.helpers import invoke
+
+pytestmark = pytest.mark.integration
+BUDGET_MB = 48
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("bs") / "bs.json"
+    result = invoke("batch-size", "--workload", "cnn", "--budget-mb", str(BUDGET_MB),
+                    "--headroom", "0", "--start", "8", "--verify-steps", "3",
+                    "--target-batch", "256", "--ranks", "2", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc == json.loads(result.output)
+    return doc
+
+
+@pytest.mark.points(5)
+def test_found_batch_fits_and_the_next_one_fails_in_fresh_processes(
+        found: dict[str, object]) -> None:
+    answer = found["answer"]
+    assert isinstance(answer, int) and 8 <= answer < 512
+    assert found["verified"] is True and found["first_failing"] == answer + 1
+    budget = BUDGET_MB * 2**20
+    fits, above = probe("cnn", answer, budget), probe("cnn", answer + 1, budget)
+    assert fits.fits, fits.detail
+    assert not above.fits
+    assert any(m in above.detail for m in ("can't allocate memory", "could not create a "
+                                           "primitive", "MemoryError")), above.detail
+    probes = found["probes"]
+    assert isinstance(probes, list) and [p["batch"] for p in probes[:3]] == [8, 16, 32]
+
+
+@pytest.mark.points(2)
+def test_plan_splits_a_global_batch_into_micro_batches(found: dict[str, object]) -> None:
+    plan = found["plan"]
+    assert isinstance(plan, dict) and plan["global_batch"] == 256 and plan["ranks"] == 2
+    assert plan["micro_batch"] <= found["answer"]  # type: ignore[operator]
+    assert plan["micro_batch"] * plan["accumulation_steps"] == 128
+    assert plan_accumulation(96, 40, ranks=1) == {
+        "global_batch": 96, "ranks": 1, "per_rank_batch": 96, "micro_batch": 32,
+        "accumulation_steps": 3}
+    with pytest.raises(UsageError):
+        plan_accumulation(100, 8, ranks=3)
+
+
+@pytest.mark.points(3)
+@pytest.mark.hidden
+def test_headroom_lowers_the_answer(found: dict[str, object]) -> None:
+    spared = search("cnn", BUDGET_MB * 2**20, headroom=0.25, start=4, verify_steps=2)
+    assert spared.verified and spared.answer < found["answer"]  # type: ignore[operator]
+
+
+@pytest.mark.points(1)
+def test_impossible_budget_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("batch-size", "--workload", "cnn", "--budget-mb", "1", "--start", "64",
+                    "--max-batch", "64", "--out", str(tmp_path / "x.json"))
+    assert result.exit_code == 2 and "does not fit" in result.output
+    assert not (tmp_path / "x.json").exists()
