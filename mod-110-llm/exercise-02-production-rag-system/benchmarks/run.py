@@ -189,12 +189,62 @@ def render(benchmarks: dict[str, Any], quality_note: str) -> str:
                        quality_rows)])
 
 
+# "before" = the defaults until 2026-12-01 (plain chunks, RRF 1:1); "now" = today's defaults
+REALDOCS_CONFIGS = {
+    "before": ({"section_headers": False},
+               {"fusion": "rrf", "vector_weight": 1.0, "bm25_weight": 1.0}),
+    "now": ({}, {}),
+}
+
+
+def measure_realdocs(system: RagSystem, settings: Settings, tmp: Path) -> dict[str, Any]:
+    """nDCG@10 / recall@10 per mode on the real-docs suites (Python: reporting half only;
+    git: every question, nothing tuned on it), for the old and the current defaults."""
+    from ragkit import realdocs
+
+    out: dict[str, Any] = {}
+    for name, split in (("python-docs", "report"), ("git-docs", "report")):
+        suite = realdocs.suite(name)
+        folder = realdocs.materialize(suite, tmp / "realdocs" / name)
+        items = load_dataset(suite.dataset, split)
+        for label, (chunking, retrieval) in REALDOCS_CONFIGS.items():
+            trial = settings.model_copy(update={
+                "collection": f"{name}-{label}",
+                "chunking": settings.chunking.model_copy(update=chunking),
+                "retrieval": settings.retrieval.model_copy(update=retrieval)})
+            trial_system = RagSystem(trial, embedder=system.embedder)
+            trial_system.ingest(folder)
+            for mode in MODES:
+                rs = trial.retrieval.model_copy(update={"mode": mode})
+                r = evaluate(trial_system, items, retrieval=rs).retrieval
+                out.setdefault(name, {"questions": len(items), "split": split})[
+                    f"{label}:{mode}"] = {"ndcg@10": round(r["ndcg@10"], 4),
+                                          "recall@10": round(r["recall@10"], 4)}
+        print("realdocs", name, out[name], flush=True)
+    return {"realdocs_quality": out}
+
+
+def render_realdocs(real: dict[str, Any]) -> str:
+    rows = []
+    for name, res in real.items():
+        for label in REALDOCS_CONFIGS:
+            rows.append([f"{name} ({res['questions']} q, {res['split']}), {label}", *(
+                f"{res[f'{label}:{m}']['ndcg@10']:.3f} / {res[f'{label}:{m}']['recall@10']:.3f}"
+                for m in MODES)])
+    return "\n".join(["Real documentation (nDCG@10 / recall@10; README \"Evaluation on real "
+                      "documentation\"):", "",
+                      markdown_table(["corpus, defaults", *MODES], rows)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=int(os.environ.get("BENCH_CHUNKS", "3000")))
     parser.add_argument("--queries", type=int,
                         default=int(os.environ.get("BENCH_QUERIES", "200")))
     parser.add_argument("--parts", type=int, default=int(os.environ.get("BENCH_PARTS", "5")))
+    parser.add_argument("--realdocs", action="store_true",
+                        help="also evaluate on the Debian python3.11-doc / git-doc suites "
+                             "(old vs current defaults; ~4 ingests, several minutes)")
     parser.add_argument("--quality-only", action="store_true",
                         help="only re-measure the quality table; keep the throughput and "
                              "latency numbers of the last full run in results.json")
@@ -217,11 +267,16 @@ def main() -> None:
             benchmarks.update(measure_speed(system, settings, Path(tmp), args.chunks,
                                             args.queries, args.parts))
         benchmarks.update(measure_quality(system, settings))
+        if args.realdocs:
+            benchmarks.update(measure_realdocs(system, settings, Path(tmp)))
     elapsed = time.perf_counter() - began
     notes = f"Wall time of the run: {elapsed:.0f} s." + (f" {quality_note}." if quality_note
                                                           else "")
     write_results(OUT, results_document("110-02", benchmarks, notes))
-    update_readme(README, render(benchmarks, quality_note))
+    text = render(benchmarks, quality_note)
+    if "realdocs_quality" in benchmarks:
+        text += "\n\n" + render_realdocs(benchmarks["realdocs_quality"])
+    update_readme(README, text)
     print(f"wrote {OUT} in {elapsed:.0f} s")
 
 

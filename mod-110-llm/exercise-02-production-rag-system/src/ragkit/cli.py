@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +40,22 @@ def _system(settings: Settings) -> Any:
 
 def _translate(exc: Exception) -> CLIError:
     """Map core exceptions to one-line errors with documented exit codes."""
-    from ragkit.adapters.chroma import CollectionNotFoundError, StoreError
+    from ragkit.adapters.chroma import CollectionNotFoundError, EmbeddingMismatchError, StoreError
     from ragkit.adapters.embeddings import EmbeddingError
     from ragkit.adapters.llm import LLMError
     from ragkit.evaluation import DatasetError
     from ragkit.rag import QueryError
+    from ragkit.realdocs import RealDocsError
+
+    if isinstance(exc, RealDocsError):
+        return NotFoundError(str(exc))
 
     if isinstance(exc, CollectionNotFoundError):
         return NotFoundError(str(exc))
     if isinstance(exc, QueryError | DatasetError):
         return CLIError(str(exc), ExitCode.USAGE)
+    if isinstance(exc, EmbeddingMismatchError):
+        return CLIError(str(exc), ExitCode.CONFIG)
     if isinstance(exc, StoreError | EmbeddingError | LLMError):
         return CLIError(str(exc), ExitCode.UNAVAILABLE)
     if isinstance(exc, FileNotFoundError):
@@ -237,6 +244,30 @@ def collections_drop(ctx: click.Context, name: str) -> None:
     click.echo(f"dropped {name}")
 
 
+def _resolve_eval_inputs(settings: Settings, suite: str | None, dataset: Path | None,
+                         corpus: Path | None) -> tuple[Path, Path]:
+    """(dataset, corpus folder): a real-docs suite, or the given files, or the bundled set.
+    A suite is copied from its Debian package into data_dir/realdocs/NAME and, unless -c was
+    given, indexed in its own collection named after it."""
+    if suite is None:
+        return dataset or bundled.QA, corpus or bundled.CORPUS
+    from ragkit import realdocs
+
+    if dataset or corpus:
+        raise CLIError("--suite brings its own dataset and corpus: drop --dataset/--corpus",
+                       ExitCode.USAGE)
+    chosen = realdocs.suite(suite)
+    folder = realdocs.materialize(chosen, settings.data_dir / "realdocs" / suite)
+    return chosen.dataset, folder
+
+
+_SUITE = click.option("--suite", type=click.Choice(["python-docs", "git-docs"]), default=None,
+                      help="Real documentation set: Debian's python3.11-doc or git-doc pages "
+                           "with their question set (own collection, named after it).")
+_SPLIT = click.option("--split", type=click.Choice(["tune", "report"]), default=None,
+                      help="Only this half of the questions (tune on one, report the other).")
+
+
 def _quality_table(rows: list[dict[str, Any]]) -> Table:
     keys = [k for k in rows[0] if k != "label"]
     table = Table("config", *keys)
@@ -254,33 +285,41 @@ def _quality_table(rows: list[dict[str, Any]]) -> Table:
               help="Comma-separated retrieval modes to compare.")
 @click.option("--answers", is_flag=True,
               help="Also generate answers: citation correctness, groundedness, abstention.")
+@_SUITE
+@_SPLIT
+@click.option("-c", "--collection", default=None, help="Collection (default: settings).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def eval_cmd(ctx: click.Context, dataset: Path | None, corpus: Path | None, modes: str,
-             answers: bool, data_dir: Path | None, as_json: bool) -> None:
+             answers: bool, suite: str | None, split: str | None, collection: str | None,
+             data_dir: Path | None, as_json: bool) -> None:
     """Report recall@k, MRR, nDCG@10 (and answer quality with --answers) per retrieval mode.
 
     \b
       ragkit eval
       ragkit eval --dataset my-qa.jsonl --corpus ./docs --modes hybrid --answers --json
+      ragkit eval --suite python-docs --split report     # Python 3.11 docs, reporting half
     """
     from ragkit.evaluation import evaluate, load_dataset
 
-    settings = _settings(ctx, data_dir=data_dir)
+    settings = _settings(ctx, data_dir=data_dir, collection=collection or suite)
     wanted = [m.strip() for m in modes.split(",") if m.strip()]
     bad = [m for m in wanted if m not in {"vector", "bm25", "hybrid", "hybrid_mmr"}]
     if bad or not wanted:
         raise CLIError(f"unknown mode(s): {', '.join(bad) or '(none)'}", ExitCode.USAGE)
     try:
-        items = load_dataset(dataset or bundled.QA)
+        dataset, corpus = _resolve_eval_inputs(settings, suite, dataset, corpus)
+        items = load_dataset(dataset, split)
         system = _system(settings)
-        system.ingest(corpus or bundled.CORPUS)
+        with progress_bar(f"Ingesting {corpus}") as advance:
+            system.ingest(corpus, settings.collection, progress=advance)
         results = []
         for mode in wanted:
             rs = settings.retrieval.model_copy(update={"mode": mode})
             with progress_bar(f"Evaluating {mode}", total=len(items)) as advance:
                 results.append(evaluate(system, items, label=mode, retrieval=rs,
+                                        collection=settings.collection,
                                         answers=answers and mode == settings.retrieval.mode,
                                         progress=advance))
     except CLIError:
@@ -288,12 +327,15 @@ def eval_cmd(ctx: click.Context, dataset: Path | None, corpus: Path | None, mode
     except Exception as exc:
         raise _translate(exc) from exc
     if as_json:
-        echo_json({"questions": len(items), "results": [
+        echo_json({"questions": len(items), "collection": settings.collection,
+                   "split": split, "results": [
             {"label": r.label, "retrieval": r.retrieval, "answers": r.answers,
              "per_question": r.per_question} for r in results]})
         return
-    console = Console()
-    console.print(f"{len(items)} questions, collection {settings.collection}")
+    # a pipe or file gets the whole table (rich would fold it into 80 columns)
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    console.print(f"{len(items)} questions, collection {settings.collection}"
+                  + (f", split {split}" if split else ""))
     console.print(_quality_table([{"label": r.label, **r.retrieval} for r in results]))
     for r in results:
         if r.answers:
@@ -308,26 +350,39 @@ def eval_cmd(ctx: click.Context, dataset: Path | None, corpus: Path | None, mode
 @click.option("--overlaps", default="0,100", show_default=True)
 @click.option("--ks", default="3,5", show_default=True)
 @click.option("--weights", default="1:0.5,1:1,0.5:1", show_default=True,
-              help="vector:bm25 RRF weight pairs.")
+              help="vector:bm25 fusion weight pairs.")
+@click.option("--fusions", default="convex,rrf", show_default=True,
+              help="Hybrid fusion functions to compare.")
+@click.option("--section-headers", "headers", default="1", show_default=True,
+              help="Contextual section headers in chunks: 1, 0 or 0,1 (chunking: re-embeds).")
+@_SUITE
+@_SPLIT
 @click.option("--top", type=int, default=5, show_default=True, help="Rows to show.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def tune(ctx: click.Context, dataset: Path | None, corpus: Path | None, chunk_sizes: str,
-         overlaps: str, ks: str, weights: str, top: int, data_dir: Path | None,
-         as_json: bool) -> None:
+         overlaps: str, ks: str, weights: str, fusions: str, headers: str, suite: str | None,
+         split: str | None, top: int, data_dir: Path | None, as_json: bool) -> None:
     """Grid-search chunk size/overlap, k and hybrid weights; best configuration by nDCG@10.
 
     \b
       ragkit tune --chunk-sizes 400,800 --overlaps 0,50 --ks 3,5 --weights 1:1,0.5:1
+      ragkit tune --suite python-docs --split tune --chunk-sizes 600 --overlaps 80 --ks 4
+    Pick settings on one half (--split tune) and report them on the other (eval --split report).
     """
     from ragkit.evaluation import TuneSpace, load_dataset
     from ragkit.evaluation import tune as run_tune
     from ragkit.rag import RagSystem
 
-    settings = _settings(ctx, data_dir=data_dir)
+    settings = _settings(ctx, data_dir=data_dir, collection=suite)
     try:
+        fusion_list = tuple(f.strip() for f in fusions.split(",") if f.strip())
+        if not fusion_list or set(fusion_list) - {"rrf", "convex"}:
+            raise ValueError(f"fusions must be rrf and/or convex, got '{fusions}'")
         space = TuneSpace(
+            fusions=fusion_list,
+            section_headers=tuple(bool(int(x)) for x in headers.split(",")),
             chunk_sizes=tuple(int(x) for x in chunk_sizes.split(",")),
             overlaps=tuple(int(x) for x in overlaps.split(",")),
             ks=tuple(int(x) for x in ks.split(",")),
@@ -337,11 +392,12 @@ def tune(ctx: click.Context, dataset: Path | None, corpus: Path | None, chunk_si
         raise CLIError(f"bad grid value: {exc}", ExitCode.USAGE) from exc
     base = RagSystem(settings)
     try:
-        items = load_dataset(dataset or bundled.QA)
+        dataset, corpus = _resolve_eval_inputs(settings, suite, dataset, corpus)
+        items = load_dataset(dataset, split)
         total = (len(space.chunk_sizes) * len(space.overlaps) * len(space.ks)
-                 * len(space.weights))
+                 * len(space.weights) * len(space.fusions) * len(space.section_headers))
         with progress_bar("Tuning", total=total) as advance:
-            rows = run_tune(settings, corpus or bundled.CORPUS, items, space,
+            rows = run_tune(settings, corpus, items, space,
                             lambda s: RagSystem(s, embedder=base.embedder,
                                                 metrics=base.metrics),
                             progress=advance)

@@ -97,6 +97,10 @@ def html_to_markdown(html: str) -> str:
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "nav", "footer", "head"]):
         tag.decompose()
+    # generated sites (Sphinx, Asciidoctor) repeat their sidebars and TOCs on every page:
+    # the same links in every document would only add noise to every chunk
+    for tag in soup.select('[role="navigation"], [role="search"], .sphinxsidebar, #toc'):
+        tag.decompose()
     for level in range(1, 7):
         for heading in soup.find_all(f"h{level}"):
             heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
@@ -158,7 +162,10 @@ TokenCounter = tuple[Callable[[str], list[int]], Callable[[list[int]], str]]
 
 def chunking_fingerprint(settings: ChunkingSettings) -> str:
     """Short hash of the chunking parameters: stored per chunk so a change forces re-embedding."""
-    return sha256(f"{settings.strategy}:{settings.chunk_size}:{settings.chunk_overlap}")[:12]
+    key = f"{settings.strategy}:{settings.chunk_size}:{settings.chunk_overlap}"
+    if settings.section_headers:
+        key += ":headers"  # only then: indexes built without the option keep their fingerprint
+    return sha256(key)[:12]
 
 
 def _split_page(text: str, settings: ChunkingSettings,
@@ -200,6 +207,8 @@ def chunk_document(doc: Document, settings: ChunkingSettings,
         for section, text in _split_page(page.text, settings, tokenizer):
             if not text.strip():
                 continue
+            if settings.section_headers and section:
+                text = f"{section}\n{text}"
             index = len(chunks)
             chunks.append(Chunk(
                 id=sha256(f"{doc.source}\0{doc.content_hash}\0{fingerprint}\0{index}")[:32],

@@ -2,7 +2,11 @@
 
 Retrieval is judged at the document level, as in BEIR: the ranked chunks (depth max(10, k)) are
 collapsed to the ranked list of their source documents (first occurrence wins) and compared with
-the question's relevant sources: recall@{1,3,5}, MRR@10, nDCG@10. `context_recall` is the share
+the question's relevant sources: recall@{1,3,5,10}, MRR@10, nDCG@10. Relevance may be graded
+(`"grades": {"page.html": 2, "other.html": 1}`: 2 answers the question, 1 helps); nDCG then
+uses the grade as the gain (linear gain, as trec_eval), the other metrics count every graded
+source as relevant. An item's optional `"split"` ("tune" or "report") lets `tune` choose
+settings on one half and `eval` report on the other. `context_recall` is the share
 of relevant documents present in the k chunks actually handed to the LLM.
 Answer metrics need the LLM and run only with `answers=True`:
   - citation correctness: share of an answer's citations that point at a relevant source;
@@ -17,16 +21,17 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragkit.config import ChunkingSettings, RetrievalSettings, Settings
+from ragkit.config import RetrievalSettings, Settings
 from ragkit.generation import Answer
 from ragkit.retrieval import tokenize
 
-RECALL_AT = (1, 3, 5)
+RECALL_AT = (1, 3, 5, 10)
+SPLITS = ("tune", "report")
 
 
 class DatasetError(ValueError):
@@ -40,10 +45,19 @@ class QAItem:
     sources: tuple[str, ...]
     answerable: bool
     evidence: str = ""
+    grades: tuple[tuple[str, int], ...] = ()  # (source, gain); empty = every source gain 1
+    split: str = ""
+
+    def gains(self) -> dict[str, float]:
+        return {s: float(g) for s, g in self.grades} if self.grades else {
+            s: 1.0 for s in self.sources}
 
 
-def load_dataset(path: Path) -> list[QAItem]:
-    """JSON lines: {"id", "question", "sources": [...], "answerable": bool, "evidence"?}."""
+def load_dataset(path: Path, split: str | None = None) -> list[QAItem]:
+    """JSON lines: {"id", "question", "sources": [...], "answerable": bool, "evidence"?,
+    "grades"?: {source: 1|2|3}, "split"?: "tune"|"report"}; `split` keeps only that half."""
+    if split is not None and split not in SPLITS:
+        raise DatasetError(f"unknown split '{split}': expected one of {', '.join(SPLITS)}")
     try:
         lines = path.read_text().splitlines()
     except OSError as exc:
@@ -54,17 +68,25 @@ def load_dataset(path: Path) -> list[QAItem]:
             continue
         try:
             raw = json.loads(line)
-            sources = tuple(str(s) for s in raw.get("sources", []))
+            grades = {str(k): int(v) for k, v in (raw.get("grades") or {}).items()}
+            sources = tuple(str(s) for s in raw.get("sources", [])) or tuple(grades)
             item = QAItem(id=str(raw.get("id", f"line{number}")), question=str(raw["question"]),
                           sources=sources, answerable=bool(raw.get("answerable", bool(sources))),
-                          evidence=str(raw.get("evidence", "")))
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                          evidence=str(raw.get("evidence", "")),
+                          grades=tuple(sorted(grades.items())), split=str(raw.get("split", "")))
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
             raise DatasetError(f"{path}:{number}: invalid item ({exc})") from exc
+        if grades and (set(grades) != set(item.sources) or min(grades.values()) < 1):
+            raise DatasetError(f"{path}:{number}: grades must give every source a gain >= 1")
+        if item.split and item.split not in SPLITS:
+            raise DatasetError(f"{path}:{number}: unknown split '{item.split}'")
+        if split is not None and item.split != split:
+            continue
         if item.answerable and not item.sources:
             raise DatasetError(f"{path}:{number}: answerable item without sources")
         items.append(item)
     if not items:
-        raise DatasetError(f"{path}: no items")
+        raise DatasetError(f"{path}: no items" + (f" in split '{split}'" if split else ""))
     return items
 
 
@@ -96,13 +118,17 @@ def reciprocal_rank(ranked: Sequence[str], relevant: set[str], depth: int = 10) 
     # END SOLUTION
 
 
-def ndcg_at_k(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:
-    """Binary-gain nDCG: DCG = sum rel_i / log2(i + 1); IDCG puts every relevant item first."""
-    # BEGIN SOLUTION: binary-gain DCG of the top k divided by the ideal DCG
-    if not relevant:
+def ndcg_at_k(ranked: Sequence[str], relevant: set[str] | Mapping[str, float],
+              k: int = 10) -> float:
+    """nDCG: DCG = sum gain_i / log2(i + 1); IDCG sorts the gains, best first. A set means
+    binary gain (1 for each relevant item); a mapping gives each item its graded gain."""
+    # BEGIN SOLUTION: DCG of the top k (gain 1, or the item's grade) over the ideal DCG
+    gains = dict(relevant) if isinstance(relevant, Mapping) else dict.fromkeys(relevant, 1.0)
+    if not gains:
         return 0.0
-    dcg = sum(1.0 / math.log2(i + 1) for i, item in enumerate(ranked[:k], 1) if item in relevant)
-    ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(relevant), k) + 1))
+    dcg = sum(gains.get(item, 0.0) / math.log2(i + 1) for i, item in enumerate(ranked[:k], 1))
+    best = sorted(gains.values(), reverse=True)[:k]
+    ideal = sum(g / math.log2(i + 1) for i, g in enumerate(best, 1))
     return dcg / ideal
     # END SOLUTION
 
@@ -172,7 +198,7 @@ def evaluate(system: Any, items: Sequence[QAItem], label: str = "",
         docs = dedupe(str(h.metadata.get("source")) for h in result.hits)
         docs_at_k = dedupe(str(h.metadata.get("source")) for h in result.hits[:s.k])
         relevant = set(item.sources)
-        low = is_low_confidence(result, s.min_similarity)
+        low = is_low_confidence(result)
         gate_ok.append(float(low != item.answerable))
         row: dict[str, Any] = {"id": item.id, "answerable": item.answerable,
                                "ranked_sources": docs[:5],
@@ -182,7 +208,7 @@ def evaluate(system: Any, items: Sequence[QAItem], label: str = "",
                 recalls[k].append(recall_at_k(docs, relevant, k))
             context.append(recall_at_k(docs_at_k, relevant, len(docs_at_k)))
             rr.append(reciprocal_rank(docs, relevant))
-            ndcg.append(ndcg_at_k(docs, relevant, 10))
+            ndcg.append(ndcg_at_k(docs, item.gains(), 10))
             row["ndcg@10"] = round(ndcg[-1], 4)
         if answers:
             answer = system.generator().answer(item.question,
@@ -194,6 +220,7 @@ def evaluate(system: Any, items: Sequence[QAItem], label: str = "",
                 grounded.append(groundedness(answer.text, texts))
             row["answer"] = answer.text
             row["abstained"] = answer.abstained
+            row["cited_sources"] = [c["source"] for c in answer.citations]
         rows.append(row)
         if progress:
             progress(1)
@@ -225,6 +252,8 @@ class TuneSpace:
     ks: tuple[int, ...] = (3, 5)
     weights: tuple[tuple[float, float], ...] = ((1.0, 0.5), (1.0, 1.0), (0.5, 1.0))
     mode: str = "hybrid"
+    section_headers: tuple[bool, ...] = (True,)
+    fusions: tuple[str, ...] = ("convex", "rrf")
 
 
 def tune(settings: Settings, corpus: Path, items: Sequence[QAItem], space: TuneSpace,
@@ -235,22 +264,29 @@ def tune(settings: Settings, corpus: Path, items: Sequence[QAItem], space: TuneS
     (cheaper prompts)."""
     # BEGIN SOLUTION: grid over chunking, k and weights; one scratch collection per chunking
     rows: list[dict[str, Any]] = []
-    for size, overlap in itertools.product(space.chunk_sizes, space.overlaps):
+    for size, overlap, headers in itertools.product(space.chunk_sizes, space.overlaps,
+                                                    space.section_headers):
         if overlap >= size:
             continue
-        chunking = settings.chunking.model_copy(update={"chunk_size": size,
-                                                        "chunk_overlap": overlap})
-        trial = settings.model_copy(update={"chunking": ChunkingSettings(**chunking.model_dump()),
-                                            "collection": f"tune-{size}-{overlap}"})
+        chunking = settings.chunking.model_copy(
+            update={"chunk_size": size, "chunk_overlap": overlap, "section_headers": headers})
+        # the configured chunking reuses the configured collection (ingestion is incremental:
+        # an index that already mirrors the corpus costs only a hash check); others get a
+        # scratch collection that is dropped afterwards
+        reuse = chunking == settings.chunking
+        name = settings.collection if reuse else f"tune-{size}-{overlap}-{int(headers)}"
+        trial = settings.model_copy(update={"chunking": chunking, "collection": name})
         system = make_system(trial)
-        system.store.collection(trial.collection, create=True)
         system.ingest(corpus)
         try:
-            for k, (wv, wb) in itertools.product(space.ks, space.weights):
+            for k, fusion, (wv, wb) in itertools.product(space.ks, space.fusions,
+                                                         space.weights):
                 rs = trial.retrieval.model_copy(update={"k": k, "vector_weight": wv,
-                                                        "bm25_weight": wb, "mode": space.mode})
+                                                        "bm25_weight": wb, "mode": space.mode,
+                                                        "fusion": fusion})
                 result = evaluate(system, items, retrieval=rs)
-                rows.append({"chunk_size": size, "chunk_overlap": overlap, "k": k,
+                rows.append({"chunk_size": size, "chunk_overlap": overlap,
+                             "section_headers": headers, "k": k, "fusion": fusion,
                              "vector_weight": wv, "bm25_weight": wb,
                              "ndcg@10": result.retrieval["ndcg@10"],
                              "context_recall": result.retrieval["context_recall"],
@@ -258,7 +294,8 @@ def tune(settings: Settings, corpus: Path, items: Sequence[QAItem], space: TuneS
                 if progress:
                     progress(1)
         finally:
-            system.store.delete_collection(trial.collection)
+            if not reuse:
+                system.store.delete_collection(trial.collection)
     rows.sort(key=lambda r: (-r["ndcg@10"], -r["context_recall"], r["k"]))
     return rows
     # END SOLUTION

@@ -3,8 +3,9 @@
 The prompt numbers the retrieved chunks [1]..[k]; the model is asked to cite them. Whatever the
 model writes, only citations that point at a retrieved chunk survive (others are removed from
 the text and reported), so a client can always resolve every [n] in an answer. When retrieval
-is weak (best cosine similarity below `min_similarity`, or nothing retrieved) the chain is not
-run at all and the answer is the abstention sentence.
+is weak (`Retrieval.confidence`, from the scores of the mode that ranked the hits, below its
+threshold, or nothing retrieved) the chain is not run at all and the answer is the abstention
+sentence.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class Answer:
     invalid_citations: list[int] = field(default_factory=list)
     max_similarity: float = -1.0
     timings: dict[str, float] = field(default_factory=dict)
+    confidence: float = -1.0
+    query_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -96,8 +99,9 @@ def resolve_citations(text: str, hits: list[Hit]) -> tuple[str, list[dict[str, A
     # END SOLUTION
 
 
-def is_low_confidence(retrieval: Retrieval, min_similarity: float) -> bool:
-    return not retrieval.hits or retrieval.max_similarity < min_similarity
+def is_low_confidence(retrieval: Retrieval) -> bool:
+    """Nothing retrieved, or the ranking's own confidence is below its threshold."""
+    return retrieval.low_confidence
 
 
 def is_abstention(text: str) -> bool:
@@ -105,9 +109,8 @@ def is_abstention(text: str) -> bool:
 
 
 class Generator:
-    def __init__(self, llm: BaseChatModel, min_similarity: float) -> None:
+    def __init__(self, llm: BaseChatModel) -> None:
         self.chain = build_chain(llm)
-        self.min_similarity = min_similarity
 
     def _finish(self, question: str, text: str, retrieval: Retrieval,
                 started: float) -> Answer:
@@ -117,17 +120,19 @@ class Generator:
                       abstained=is_abstention(clean) or not clean, citations=citations,
                       sources=[source_entry(n, h) for n, h in enumerate(retrieval.hits, 1)],
                       invalid_citations=invalid, max_similarity=retrieval.max_similarity,
-                      timings=timings)
+                      timings=timings, confidence=retrieval.confidence,
+                      query_id=retrieval.query_id)
 
     def _abstain(self, question: str, retrieval: Retrieval) -> Answer:
         return Answer(question=question, text=ABSTAIN, abstained=True,
                       sources=[source_entry(n, h) for n, h in enumerate(retrieval.hits, 1)],
                       max_similarity=retrieval.max_similarity,
-                      timings=dict(retrieval.timings, generate_s=0.0))
+                      timings=dict(retrieval.timings, generate_s=0.0),
+                      confidence=retrieval.confidence, query_id=retrieval.query_id)
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
         # BEGIN SOLUTION: abstain on low confidence without the LLM, else run the chain
-        if is_low_confidence(retrieval, self.min_similarity):
+        if is_low_confidence(retrieval):
             return self._abstain(question, retrieval)
         started = time.perf_counter()
         text = self.chain.invoke({"context": format_context(retrieval.hits),
@@ -138,7 +143,7 @@ class Generator:
     def stream(self, question: str, retrieval: Retrieval) -> Iterator[str | Answer]:
         """Yields text pieces as the model produces them, then the final `Answer`."""
         # BEGIN SOLUTION: yield the pieces of chain.stream, then the final Answer (or abstain)
-        if is_low_confidence(retrieval, self.min_similarity):
+        if is_low_confidence(retrieval):
             yield ABSTAIN
             yield self._abstain(question, retrieval)
             return

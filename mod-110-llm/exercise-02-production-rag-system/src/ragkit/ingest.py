@@ -88,7 +88,7 @@ def ingest_folder(folder: Path, store: ChromaStore, embedder: Embedder, collecti
     report = IngestReport(collection=collection)
     fingerprint = chunking_fingerprint(chunking)
     existing = _existing_by_source(store, collection)
-    store.collection(collection, create=True)
+    store.check_embedding(collection, embedder.identity(), record=True)
     files = list(iter_files(folder))
     if on_total:
         on_total(len(files))

@@ -18,10 +18,11 @@ from ragkit.adapters.embeddings import Embedder, make_embedder
 from ragkit.config import RetrievalSettings, Settings
 from ragkit.generation import Answer, Generator, is_low_confidence
 from ragkit.ingest import IngestReport, ingest_folder
-from ragkit.monitoring import RagMetrics
+from ragkit.monitoring import FeedbackLog, RagMetrics, UnknownQueryError
 from ragkit.retrieval import CrossEncoderReranker, Filters, Retrieval, Retriever
 
 log = logging.getLogger("ragkit.query")
+__all__ = ["QueryError", "RagSystem", "UnknownQueryError"]
 
 
 class QueryError(ValueError):
@@ -40,7 +41,9 @@ class RagSystem:
         self._embedder = embedder
         self._generator: Generator | None = None
         self._retrievers: dict[str, Retriever] = {}
+        self._checked: set[str] = set()
         self.metrics = metrics or RagMetrics()
+        self.feedback_log = FeedbackLog(settings.data_dir / "feedback.jsonl")
 
     @property
     def embedder(self) -> Embedder:
@@ -52,8 +55,7 @@ class RagSystem:
         if self._generator is None:
             from ragkit.adapters.llm import make_llm
 
-            self._generator = Generator(make_llm(self.settings.llm),
-                                        self.settings.retrieval.min_similarity)
+            self._generator = Generator(make_llm(self.settings.llm))
         return self._generator
 
     def retriever(self, collection: str | None = None) -> Retriever:
@@ -68,6 +70,13 @@ class RagSystem:
             self._retrievers[name] = Retriever(self.store, self.embedder, name, s, reranker)
         return self._retrievers[name]
 
+    def _check_embedding(self, collection: str) -> None:
+        """Once per collection and process: the index's embedding model is the configured one
+        (re-checked after an ingest, which may have recorded it)."""
+        if collection not in self._checked:
+            self.store.check_embedding(collection, self.embedder.identity())
+            self._checked.add(collection)
+
     # ---- ingestion
     def ingest(self, folder: Path, collection: str | None = None,
                progress: Callable[[int], None] | None = None,
@@ -77,6 +86,7 @@ class RagSystem:
                                progress=progress, on_total=on_total,
                                batch_chunks=self.settings.ingest_batch_chunks)
         self.metrics.ingested_chunks.labels(name).inc(report.chunks_embedded)
+        self._checked.discard(name)
         if name in self._retrievers:
             self._retrievers[name].invalidate()
         return report
@@ -97,9 +107,11 @@ class RagSystem:
         name = collection or self.settings.collection
         question = self.check_query(question)
         self.store.collection(name)  # a missing collection fails before any model loads
+        self._check_embedding(name)
         started = time.perf_counter()
         result = self.retriever(name).retrieve(question, k=k, filters=filters, settings=settings)
         self.metrics.retrieval_latency.labels(name).observe(time.perf_counter() - started)
+        result.query_id = self.feedback_log.remember(uuid.uuid4().hex, name)
         return result
 
     def ask(self, question: str, collection: str | None = None, k: int | None = None,
@@ -126,22 +138,29 @@ class RagSystem:
         m.generation_latency.labels(collection).observe(answer.timings.get("generate_s", 0.0))
         if not retrieval.hits:
             m.empty_retrievals.labels(collection).inc()
-        low = is_low_confidence(retrieval, self.settings.retrieval.min_similarity)
+        low = is_low_confidence(retrieval)
         if low:
             m.low_confidence.labels(collection).inc()
         log.info("query", extra={
-            "query_id": uuid.uuid4().hex[:12], "collection": collection,
+            "query_id": answer.query_id, "collection": collection,
             "mode": self.settings.retrieval.mode,
             "retrieved": [{"id": h.id, "source": h.metadata.get("source"),
                            "score": round(h.score, 5)} for h in retrieval.hits],
-            "max_similarity": round(retrieval.max_similarity, 5), "low_confidence": low,
+            "max_similarity": round(retrieval.max_similarity, 5),
+            "confidence": round(retrieval.confidence, 5), "low_confidence": low,
             "abstained": answer.abstained, "cited": [c["n"] for c in answer.citations],
             "timings": {k: round(v, 5) for k, v in answer.timings.items()},
         })
         # END SOLUTION
 
-    def feedback(self, collection: str, score: float) -> None:
+    def feedback(self, query_id: str, score: float, comment: str | None = None) -> dict[str, Any]:
+        """Record feedback on an answered query: appended to data_dir/feedback.jsonl with its
+        query id (the same id as in the query log line) and counted by verdict."""
+        record = self.feedback_log.record(query_id, score, comment)
+        collection = str(record["collection"])
         self.metrics.feedback.labels(collection).observe(score)
+        self.metrics.feedback_total.labels(collection, str(record["verdict"])).inc()
+        return record
 
     def collections(self) -> list[dict[str, Any]]:
         return self.store.list_collections()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -45,20 +45,29 @@ def tokenize(text: str) -> list[str]:
 class BM25Index:
     """Okapi BM25 over an inverted index (numpy accumulation: ~1 ms per query at 10k chunks)."""
 
-    def __init__(self, records: Sequence[Hit], k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, records: Sequence[Hit], k1: float = 1.2, b: float = 0.75,
+                 heading_weight: float = 0.0) -> None:
         self.records = list(records)
         self.k1, self.b = k1, b
+        self.position = {rec.id: i for i, rec in enumerate(self.records)}
         # BEGIN SOLUTION: inverted index: postings with term frequencies, lengths, avgdl, idf
         lengths = []
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, rec in enumerate(self.records):
-            counts = Counter(tokenize(rec.text))
+            counts: Counter[str] = Counter()
+            counts.update(tokenize(rec.text))
+            if heading_weight > 0:
+                # BM25F-style field weight: the document title / section heading terms count
+                # `heading_weight` times each, in every chunk of the section
+                for term in tokenize(str(rec.metadata.get("section") or "")):
+                    counts[term] += heading_weight  # type: ignore[assignment]
             lengths.append(sum(counts.values()))
             for term, tf in counts.items():
                 postings[term].append((i, tf))
         self.doc_len = np.asarray(lengths, dtype=np.float64)
         self.avgdl = float(self.doc_len.mean()) if len(lengths) else 0.0
         n = len(self.records)
+        self.n = n
         self.postings: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float]] = {}
         for term, plist in postings.items():
             doc_idx = np.fromiter((p[0] for p in plist), dtype=np.int64, count=len(plist))
@@ -82,8 +91,20 @@ class BM25Index:
         return scores
         # END SOLUTION
 
-    def search(self, query: str, n: int, filters: Filters | None = None) -> list[Hit]:
-        scores = self.scores(query)
+    def ceiling(self, query: str) -> float:
+        """The score no record can reach: every query term at saturation (tf -> infinity,
+        idf * (k1 + 1)); a term the index has never seen counts with document frequency 0.
+        `score / ceiling` is how much of the query a record covers, comparable across queries."""
+        total = 0.0
+        for term in set(tokenize(query)):
+            idf = (self.postings[term][2] if term in self.postings
+                   else math.log(1.0 + (self.n + 0.5) / 0.5))
+            total += idf * (self.k1 + 1.0)
+        return total
+
+    def search(self, query: str, n: int, filters: Filters | None = None,
+               scores: npt.NDArray[np.float64] | None = None) -> list[Hit]:
+        scores = self.scores(query) if scores is None else scores
         order = np.argsort(-scores, kind="stable")
         out: list[Hit] = []
         for i in order:
@@ -134,6 +155,24 @@ def rrf_fuse(rankings: Sequence[Sequence[str]], k: int = 60,
         for rank, doc_id in enumerate(ranking, start=1):
             scores[doc_id] = scores.get(doc_id, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda item: -item[1])
+    # END SOLUTION
+
+
+def convex_fuse(cosine: Mapping[str, float], coverage: Mapping[str, float],
+                vector_weight: float = 1.0, bm25_weight: float = 1.0
+                ) -> list[tuple[str, float]]:
+    """Score fusion: (w_v * cosine + w_b * BM25 coverage) / (w_v + w_b) per candidate, best
+    first (ties in the order of `cosine`). Unlike RRF it keeps how far ahead a candidate is,
+    so a retriever that is weak on a query (low scores everywhere) barely moves the ranking.
+    Both inputs are already on comparable [0, 1]-ish scales: cosine similarity and the share
+    of the query's BM25 ceiling."""
+    # BEGIN SOLUTION: weighted mean of the two calibrated scores, best first (stable ties)
+    total = vector_weight + bm25_weight
+    if total <= 0:
+        raise ValueError("fusion weights must not both be 0")
+    fused = {i: (vector_weight * cosine[i] + bm25_weight * coverage.get(i, 0.0)) / total
+             for i in cosine}
+    return sorted(fused.items(), key=lambda item: -item[1])
     # END SOLUTION
 
 
@@ -193,6 +232,15 @@ class Retrieval:
     hits: list[Hit]
     max_similarity: float  # best cosine similarity among vector candidates (-1 if none)
     timings: dict[str, float] = field(default_factory=dict)
+    # evidence of the ranking that produced `hits` (see `Retriever._confidence`) and the
+    # threshold below which the answer abstains; both on the same scale
+    confidence: float = -1.0
+    min_confidence: float = 0.0
+    query_id: str = ""
+
+    @property
+    def low_confidence(self) -> bool:
+        return not self.hits or self.confidence < self.min_confidence
 
 
 class Retriever:
@@ -203,17 +251,26 @@ class Retriever:
         self.store, self.embedder, self.collection = store, embedder, collection
         self.settings = settings
         self.reranker = reranker
-        self._bm25: BM25Index | None = None
+        self._bm25: dict[tuple[float, float, float], BM25Index] = {}
+        self._records: list[Hit] | None = None
+        # query text -> vector: eval and tune ask the same questions once per mode/setting,
+        # and embedding the query is most of a retrieval's time on CPU
+        self._query_vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
 
     def invalidate(self) -> None:
-        """Drop the in-memory BM25 index (after ingestion changed the collection)."""
-        self._bm25 = None
+        """Drop the in-memory BM25 indexes (after ingestion changed the collection)."""
+        self._bm25.clear()
+        self._records = None
 
-    def bm25(self) -> BM25Index:
-        if self._bm25 is None:
-            self._bm25 = BM25Index(self.store.all_records(self.collection),
-                                   self.settings.bm25_k1, self.settings.bm25_b)
-        return self._bm25
+    def bm25(self, s: RetrievalSettings | None = None) -> BM25Index:
+        """The BM25 index for these parameters (one per k1/b/heading weight, built once)."""
+        s = s or self.settings
+        key = (s.bm25_k1, s.bm25_b, s.heading_weight)
+        if key not in self._bm25:
+            if self._records is None:
+                self._records = self.store.all_records(self.collection)
+            self._bm25[key] = BM25Index(self._records, *key)
+        return self._bm25[key]
 
     def retrieve(self, query: str, k: int | None = None,
                  filters: Filters | None = None,
@@ -224,19 +281,27 @@ class Retriever:
         k = k or s.k
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        qvec = self.embedder.embed([query])[0]
+        qvec = self._query_vectors.get(query)
+        if qvec is None:
+            qvec = self.embedder.embed([query])[0]
+            self._query_vectors[query] = qvec
+            if len(self._query_vectors) > 4096:
+                self._query_vectors.popitem(last=False)
         timings["embed_s"] = time.perf_counter() - t0
         self.store.collection(self.collection)  # raises CollectionNotFoundError early
         t1 = time.perf_counter()
-        # The vector search runs in every mode: its best similarity drives abstention.
+        # The vector search runs in every mode (hybrid confidence needs the cosines of BM25 hits)
         vec_hits, vec_matrix = self.store.query(self.collection, qvec, s.candidates,
                                                 chroma_where(filters))
         timings["vector_s"] = time.perf_counter() - t1
         max_sim = max((h.score for h in vec_hits), default=-1.0)
         t2 = time.perf_counter()
-        bm_hits = (self.bm25().search(query, s.candidates, filters)
-                   if s.mode != "vector" else [])
+        bm_scores = self.bm25(s).scores(query) if s.mode != "vector" else None
+        bm_hits = (self.bm25(s).search(query, s.candidates, filters, bm_scores)
+                   if bm_scores is not None else [])
         timings["bm25_s"] = time.perf_counter() - t2
+        rerank_scores: list[float] | None = None
+        evidence: tuple[dict[str, float], dict[str, float]] | None = None
 
         # BEGIN SOLUTION: per mode: vector, BM25, or RRF fusion (+ MMR); optional rerank
         if s.mode == "vector":
@@ -245,8 +310,13 @@ class Retriever:
             hits = bm_hits[:k] if self.reranker is None else bm_hits
         else:
             by_id = {h.id: h for h in bm_hits} | {h.id: h for h in vec_hits}
-            fused = rrf_fuse([[h.id for h in vec_hits], [h.id for h in bm_hits]], k=s.rrf_k,
-                             weights=[s.vector_weight, s.bm25_weight])
+            if s.fusion == "convex":
+                assert bm_scores is not None
+                evidence = self._evidence(query, qvec, list(by_id), vec_hits, bm_scores, s)
+                fused = convex_fuse(*evidence, s.vector_weight, s.bm25_weight)
+            else:
+                fused = rrf_fuse([[h.id for h in vec_hits], [h.id for h in bm_hits]],
+                                 k=s.rrf_k, weights=[s.vector_weight, s.bm25_weight])
             ranked = [replace(by_id[i], score=score) for i, score in fused]
             if s.mode == "hybrid_mmr":
                 ranked = self._mmr(qvec, ranked, vec_hits, vec_matrix, k, s)
@@ -256,9 +326,59 @@ class Retriever:
             scores = self.reranker.score(query, [h.text for h in hits])
             order = sorted(range(len(hits)), key=lambda i: -scores[i])[:k]
             hits = [replace(hits[i], score=scores[i]) for i in order]
+            rerank_scores = [scores[i] for i in order]
             timings["rerank_s"] = time.perf_counter() - t3
-        return Retrieval(hits=hits, max_similarity=max_sim, timings=timings)
+        confidence, threshold = self._confidence(query, qvec, hits, vec_hits, bm_scores,
+                                                 rerank_scores, s, evidence)
+        return Retrieval(hits=hits, max_similarity=max_sim, timings=timings,
+                         confidence=confidence, min_confidence=threshold)
         # END SOLUTION
+
+    def _confidence(self, query: str, qvec: npt.NDArray[np.float32], hits: list[Hit],
+                    vec_hits: list[Hit], bm_scores: npt.NDArray[np.float64] | None,
+                    rerank_scores: list[float] | None, s: RetrievalSettings,
+                    evidence: tuple[dict[str, float], dict[str, float]] | None = None
+                    ) -> tuple[float, float]:
+        """(confidence, threshold) from the scores of the mode that ranked `hits`:
+        a reranker's probability (sigmoid of its logit, threshold 0.5: its own boundary);
+        vector: best cosine of the returned chunks vs `min_similarity`; bm25: best BM25 score
+        over the query's ceiling vs `min_bm25_coverage`; hybrid: best weighted mean of a
+        returned chunk's cosine and coverage vs the same weighted mean of the thresholds."""
+        hits = hits[:s.k]  # what the LLM is handed by default (eval ranks deeper)
+        if not hits:
+            return -1.0, 0.0
+        if rerank_scores is not None:
+            return max(1.0 / (1.0 + math.exp(-x)) for x in rerank_scores[:s.k]), 0.5
+        if s.mode == "vector":
+            return max(h.score for h in hits), s.min_similarity
+        assert bm_scores is not None
+        ids = [h.id for h in hits]
+        if s.mode == "bm25":
+            _, coverage = self._evidence(query, qvec, ids, vec_hits, bm_scores, s, cosine=False)
+            return max(coverage.values()), s.min_bm25_coverage
+        if evidence is None or not set(ids) <= set(evidence[0]):  # RRF fusion: not yet known
+            evidence = self._evidence(query, qvec, ids, vec_hits, bm_scores, s)
+        cosine, coverage = evidence
+        wv, wb = (s.vector_weight, s.bm25_weight) if s.vector_weight + s.bm25_weight > 0 else (
+            1.0, 1.0)
+        combined = [(wv * cosine[h.id] + wb * coverage[h.id]) / (wv + wb) for h in hits]
+        return max(combined), (wv * s.min_similarity + wb * s.min_bm25_coverage) / (wv + wb)
+
+    def _evidence(self, query: str, qvec: npt.NDArray[np.float32], ids: list[str],
+                  vec_hits: list[Hit], bm_scores: npt.NDArray[np.float64],
+                  s: RetrievalSettings, cosine: bool = True
+                  ) -> tuple[dict[str, float], dict[str, float]]:
+        """Both retrievers' calibrated evidence for each id: cosine similarity to the query
+        (stored vectors for BM25-only candidates) and BM25 coverage (score / ceiling)."""
+        bm25 = self.bm25(s)
+        ceiling = max(bm25.ceiling(query), 1e-9)
+        coverage = {i: float(bm_scores[bm25.position[i]]) / ceiling if i in bm25.position
+                    else 0.0 for i in ids}
+        known = {h.id: h.score for h in vec_hits}
+        missing = [i for i in ids if i not in known] if cosine else []
+        for chunk_id, vector in self.store.embeddings(self.collection, missing).items():
+            known[chunk_id] = float(vector @ qvec)
+        return {i: known.get(i, 0.0) for i in ids}, coverage
 
     def _mmr(self, qvec: npt.NDArray[np.float32], ranked: list[Hit], vec_hits: list[Hit],
              vec_matrix: npt.NDArray[np.float32], k: int, s: RetrievalSettings) -> list[Hit]:

@@ -55,6 +55,7 @@ def test_search_ask_eval_through_click(indexed, monkeypatch: pytest.MonkeyPatch)
     r = runner.invoke(cli, ["eval", "--modes", "vector,hybrid"])
     assert r.exit_code == 0, r.output
     assert "ndcg@10" in r.output and "hybrid" in r.output and "90 questions" in r.output
+    assert "recall@10" in r.output
 
     r = runner.invoke(cli, ["eval", "--modes", "vector", "--json"])
     result = json.loads(r.stdout)["results"][0]
@@ -80,9 +81,15 @@ def test_eval_with_answers_and_tune(indexed, monkeypatch: pytest.MonkeyPatch,
     r = CliRunner().invoke(cli, ["eval", "--dataset", str(small), "--modes", "hybrid",
                                  "--answers", "--json"])
     assert r.exit_code == 0, r.output
-    answers = json.loads(r.stdout)["results"][0]["answers"]
+    result = json.loads(r.stdout)["results"][0]
+    answers, rows = result["answers"], result["per_question"]
     assert answers["abstention_accuracy"] == 1.0  # answered a, abstained on b
-    assert 0.0 <= answers["citation_correctness"] <= 1.0
+    assert rows[1]["abstained"] and rows[1]["cited_sources"] == []
+    cited = rows[0]["cited_sources"]  # what the tiny model cited, resolved to documents
+    expected = (sum(c == "runbooks/postgres-connection-exhaustion.md" for c in cited)
+                / len(cited)) if cited else 0.0
+    assert answers["citation_correctness"] == pytest.approx(expected)
+    assert answers["answered"] == 1.0
 
     real_init = RagSystem.__init__
 
@@ -101,8 +108,8 @@ def test_eval_with_answers_and_tune(indexed, monkeypatch: pytest.MonkeyPatch,
                             if '"runbooks/' in line))
     r = CliRunner().invoke(cli, ["tune", "--dataset", str(qa), "--corpus", str(corpus),
                                  "--chunk-sizes", "200,600", "--overlaps", "0", "--ks", "2,4",
-                                 "--weights", "1:1,0:1", "--data-dir", str(tmp_path / "d"),
-                                 "--json"])
+                                 "--weights", "1:1,0:1", "--fusions", "rrf",
+                                 "--data-dir", str(tmp_path / "d"), "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert len(out["trials"]) == 8

@@ -104,6 +104,9 @@ class _FailingEmbedder:
     def tokenizer(self):  # type: ignore[no-untyped-def]
         return self.inner.tokenizer()
 
+    def identity(self):  # type: ignore[no-untyped-def]
+        return self.inner.identity()
+
 
 def _snapshot(system: RagSystem) -> dict[str, tuple[str, str]]:
     return {h.id: (h.text, h.metadata["doc_hash"])
@@ -143,3 +146,42 @@ def test_query_errors(indexed) -> None:
         indexed.retrieve("x" * 5000)
     with pytest.raises(QueryError, match="empty query"):
         indexed.retrieve("   ")
+
+
+@pytest.mark.points(4)
+def test_switching_the_embedding_model_is_refused(make_settings, embedder,
+                                                  tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ragkit.adapters.chroma import EmbeddingMismatchError
+    from ragkit.cli import cli
+
+    folder = tmp_path / "docs"
+    shutil.copytree(bundled.CORPUS / "policies", folder)
+    data = tmp_path / "data"
+    system = RagSystem(make_settings(data_dir=data, collection="policies"), embedder=embedder)
+    system.ingest(folder)
+    recorded = system.store.embedding_identity("policies")
+    assert recorded == {"model": "local:all-MiniLM-L6-v2", "revision": embedder.revision,
+                        "dimension": 384}
+
+    # the same weights under another name/revision is another embedding space as far as
+    # the index can tell: refuse instead of mixing vectors
+    other = make_settings(data_dir=data, collection="policies")
+    other.embedding.model = "all-mpnet-base-v2"
+    switched = RagSystem(other)
+    with pytest.raises(EmbeddingMismatchError, match="re-index with `ragkit collections drop"):
+        switched.ingest(folder)
+    with pytest.raises(EmbeddingMismatchError, match="local:all-MiniLM-L6-v2"):
+        switched.retrieve("change freeze")
+    assert system.store.embedding_identity("policies") == recorded  # nothing was rewritten
+
+    r = CliRunner().invoke(cli, ["search", "change freeze", "-c", "policies", "--data-dir",
+                                 str(data)], env={"RAGKIT_EMBEDDING__REVISION": "v2"})
+    assert r.exit_code == 3, r.output
+    assert r.output.startswith("error: collection 'policies' was indexed with "
+                               "local:all-MiniLM-L6-v2 (revision ") and "Traceback" not in r.output
+    assert "`ragkit collections drop policies && ragkit ingest DIR -c policies`" in r.output
+    r = CliRunner().invoke(cli, ["search", "change freeze", "-c", "policies", "--data-dir",
+                                 str(data)])
+    assert r.exit_code == 0, r.output  # the model that built it still reads it

@@ -99,3 +99,25 @@ def test_bundled_dataset_is_consistent() -> None:
             doc = load_document(bundled.CORPUS / source, bundled.CORPUS)
             text = " ".join(p.text for p in doc.pages)
             assert item.evidence in text, (item.id, item.evidence)
+
+
+@pytest.mark.points(3)
+def test_graded_ndcg_and_graded_dataset(tmp_path: Path) -> None:
+    # gains 2 (answers) and 1 (helps): DCG = 1/log2(2) + 2/log2(3); IDCG = 2/1 + 1/log2(3)
+    graded = {"a": 2.0, "b": 1.0}
+    expected = (1 / math.log2(2) + 2 / math.log2(3)) / (2 + 1 / math.log2(3))
+    assert ndcg_at_k(["b", "a"], graded) == pytest.approx(expected)
+    assert ndcg_at_k(["a", "b"], graded) == 1.0
+    assert ndcg_at_k(["b", "a"], {"a", "b"}) == 1.0  # binary gain: order of two hits is moot
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"id": "1", "question": "q1", "grades": {"a": 2, "b": 1}, "split": "tune"}\n'
+                  '{"id": "2", "question": "q2", "sources": ["c"], "split": "report"}\n')
+    tune = load_dataset(qa, "tune")
+    assert [i.id for i in tune] == ["1"] and tune[0].gains() == {"a": 2.0, "b": 1.0}
+    assert set(tune[0].sources) == {"a", "b"} and tune[0].answerable
+    assert load_dataset(qa, "report")[0].gains() == {"c": 1.0}
+    with pytest.raises(DatasetError, match="unknown split 'dev'"):
+        load_dataset(qa, "dev")
+    qa.write_text('{"id": "1", "question": "q1", "sources": ["a"], "grades": {"b": 2}}\n')
+    with pytest.raises(DatasetError, match="every source a gain"):
+        load_dataset(qa)

@@ -82,3 +82,37 @@ def test_metadata_filter_language() -> None:
     assert matches(meta, {"kind": {"$in": ["pdf", "html"]}, "page": 2})
     assert not matches(meta, {"kind": {"$ne": "pdf"}})
     assert not matches(meta, {"page": 3})
+
+
+@pytest.mark.points(3)
+def test_convex_fusion_keeps_score_margins() -> None:
+    from ragkit.retrieval import convex_fuse
+
+    cosine = {"a": 0.80, "b": 0.30, "c": 0.20}
+    coverage = {"a": 0.10, "b": 0.40, "c": 0.00}
+    fused = dict(convex_fuse(cosine, coverage, 1.0, 0.5))
+    assert fused["a"] == pytest.approx((0.80 + 0.5 * 0.10) / 1.5)
+    assert fused["b"] == pytest.approx((0.30 + 0.5 * 0.40) / 1.5)
+    # RRF would put b (rank 2 and 1) ahead of a (ranks 1 and 2) with bm25 weighted 1; the
+    # convex mean keeps a's large cosine lead
+    assert [i for i, _ in convex_fuse(cosine, coverage, 1.0, 0.5)] == ["a", "b", "c"]
+    assert next(i for i, _ in convex_fuse(cosine, coverage, 0.0, 1.0)) == "b"
+    with pytest.raises(ValueError, match="must not both be 0"):
+        convex_fuse(cosine, coverage, 0.0, 0.0)
+
+
+@pytest.mark.points(2)
+def test_bm25_ceiling_and_heading_field() -> None:
+    records = [Hit("1", "restart the pod", {"section": "Deploy > Rollback"}, 0.0),
+               Hit("2", "rollback steps for the deploy", {"section": "Other"}, 0.0),
+               Hit("3", "nothing related here", {"section": ""}, 0.0)]
+    index = BM25Index(records)
+    ceiling = index.ceiling("rollback")
+    idf = math.log(1 + (3 - 1 + 0.5) / (1 + 0.5))
+    assert ceiling == pytest.approx(idf * 2.2)  # idf * (k1 + 1)
+    assert 0 < index.scores("rollback").max() / ceiling < 1
+    # a term the index never saw counts with df = 0: coverage of the query drops
+    assert index.ceiling("rollback zzzunknown") > ceiling + math.log(1 + 3.5 / 0.5) * 2.2 - 1e-9
+    assert index.scores("rollback")[0] == 0.0  # heading ignored by default
+    weighted = BM25Index(records, heading_weight=2.0)
+    assert weighted.scores("rollback")[0] > 0.0  # the section heading now counts

