@@ -82,3 +82,13 @@ def webhook() -> Iterator[Receiver]:
 @pytest.fixture(scope="session")
 def workspace() -> Path:
     return WORKSPACE
+
+
+@pytest.fixture
+def alert_email(smtp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Alert e-mails go to the shared SMTP sink (aiosmtpd) for this test."""
+    monkeypatch.setenv("MLWORKFLOWS_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("MLWORKFLOWS_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("MLWORKFLOWS_ALERT_EMAIL_TO", "oncall@example.com, ml-team@example.com")
+    monkeypatch.setenv("MLWORKFLOWS_ALERT_EMAIL_FROM", "airflow@example.com")
+    return smtp_server

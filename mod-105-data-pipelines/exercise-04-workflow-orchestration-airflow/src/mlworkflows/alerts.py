@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.message import EmailMessage
 from typing import Any
 
 
@@ -40,11 +42,28 @@ def deadline_payload(context: dict[str, Any] | None, target_minutes: float) -> d
     """From the simple context the scheduler hands Deadline Alert callbacks."""
     dag_run = (context or {}).get("dag_run") or {}
     deadline = (context or {}).get("deadline") or {}
+    deadline_time = deadline.get("deadline_time")
+    if isinstance(deadline_time, datetime):  # the scheduler passes a datetime: keep JSON-safe
+        deadline_time = deadline_time.isoformat()
     return slack_payload(
         f"Deadline missed: {dag_run.get('dag_id', '?')} not finished within "
         f"{target_minutes:g} min",
         {"dag_id": dag_run.get("dag_id"), "run_id": dag_run.get("dag_run_id"),
          "state": dag_run.get("state"), "queued_at": dag_run.get("queued_at"),
-         "deadline": deadline.get("deadline_time")},
+         "deadline": deadline_time},
         severity="warning",
     )
+
+
+def email_message(payload: dict[str, Any], sender: str, recipients: list[str]) -> EmailMessage:
+    """The same alert as an e-mail: the title as subject, one `name: value` line per field."""
+    # BEGIN SOLUTION: subject from the header block, plain-text body of the fields
+    title = payload["blocks"][0]["text"]["text"] if payload.get("blocks") else payload["text"]
+    message = EmailMessage()
+    message["Subject"] = f"[mlworkflows {payload.get('severity', 'error')}] {title}"
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    lines = [title, ""] + [f"{k}: {v}" for k, v in (payload.get("fields") or {}).items()]
+    message.set_content("\n".join(lines) + "\n")
+    return message
+    # END SOLUTION

@@ -358,7 +358,7 @@ def train_trial(config_path: Path, trial: int, params_json: str, run_dir: Path, 
 @click.option("--corrupt", is_flag=True, help="Inject schema violations (demo of quarantine).")
 def sample_data(out: Path, rows: int, seed: int, shift: float, unlabelled: bool,
                 corrupt: bool) -> None:
-    """Write a CSV drawn from the bundled dataset (atomically, so sensors never see half)."""
+    """Write a CSV drawn from the bundled dataset (atomically: never claimed half-written)."""
     from mlworkflows import data
 
     if corrupt:

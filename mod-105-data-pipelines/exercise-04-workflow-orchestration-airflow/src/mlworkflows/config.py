@@ -22,6 +22,15 @@ class Settings(ExerciseSettings):
     configs_dir: Path = Field(default=Path("configs"), description="model configs (*.yaml)")
     dags_folder: Path = Field(default=Path("dags"), description="the DAG files Airflow loads")
     webhook_url: str | None = Field(default=None, description="Slack-compatible webhook")
+    alert_email_to: str | None = Field(
+        default=None, description="comma-separated recipients of alert e-mails (needs smtp_host)")
+    alert_email_from: str = Field(default="mlworkflows@localhost", min_length=3)
+    smtp_host: str | None = Field(default=None, description="SMTP server for alert e-mails")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=False, description="STARTTLS before logging in")
+    smtp_user: str | None = None
+    smtp_password: str = ""
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
     drift_threshold: float = Field(default=0.2, gt=0, description="max PSI before retraining")
     deadline_minutes: float = Field(default=30.0, gt=0,
                                     description="Deadline Alert: minutes after queueing")
@@ -44,6 +53,12 @@ class Settings(ExerciseSettings):
         default=None, description="artifact root for a new experiment (URI or local directory)")
     mlflow_alias: str = Field(default="champion", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$",
                               description="registered-model alias that marks production")
+
+    def alert_recipients(self) -> list[str]:
+        """Alert e-mail recipients; empty (no e-mail) unless both recipients and host are set."""
+        if not self.smtp_host or not self.alert_email_to:
+            return []
+        return [r.strip() for r in self.alert_email_to.split(",") if r.strip()]
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

@@ -21,7 +21,7 @@ from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import DAG, Asset, Param, get_current_context, task
+from airflow.sdk import DAG, Asset, AssetWatcher, Param, get_current_context, task
 from airflow.sdk.definitions.callback import AsyncCallback
 from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 from airflow.sdk.exceptions import AirflowFailException
@@ -29,7 +29,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from mlworkflows.callbacks import on_deadline_missed, on_task_failure
 from mlworkflows.config import Settings
 from mlworkflows.model_config import ModelConfig, ModelConfigError
-from mlworkflows.sensors import NewFileSensor, matching_files
+from mlworkflows.sensors import IncomingFileTrigger, matching_files
 from mlworkflows.workspace import Workspace, partition_name, sha256_file
 
 # pandas, scikit-learn, pandera and joblib are imported inside the task bodies: the
@@ -39,6 +39,29 @@ from mlworkflows.workspace import Workspace, partition_name, sha256_file
 START = datetime(2026, 1, 1)
 DATA_DAG_ID = "mlw_data"
 VALIDATED_DATA = Asset(name="mlworkflows_validated_data", uri="mlworkflows://data/validated")
+
+
+def incoming_asset(ws: Workspace) -> Asset:
+    """New data files; its watcher (run by the triggerer) queues a data-DAG run per file."""
+    # BEGIN SOLUTION: an Asset with one AssetWatcher on the workspace's incoming/ folder
+    return Asset(
+        name="mlworkflows_incoming_data", uri="mlworkflows://data/incoming",
+        watchers=[AssetWatcher(name="mlworkflows_new_data_file", trigger=IncomingFileTrigger(
+            incoming=str(ws.incoming), arrived=str(ws.arrived), pattern="*.csv",
+            poke_interval=5))],
+    )
+    # END SOLUTION
+
+
+def _claimed_file(context: dict[str, Any], ws: Workspace) -> str | None:
+    """The file named by the watcher event that triggered this run, if it is still there."""
+    for events in (context.get("triggering_asset_events") or {}).values():
+        for event in events:
+            payload = (event.extra or {}).get("payload") or {}
+            path = payload.get("path") if isinstance(payload, dict) else None
+            if path and Path(path).is_file():
+                return str(path)
+    return None
 
 
 def model_asset(config: ModelConfig) -> Asset:
@@ -85,26 +108,30 @@ def _run_ids() -> tuple[str, str]:
 
 
 def build_data_dag(settings: Settings) -> DAG:
-    # BEGIN SOLUTION: hourly: deferrable wait, pick, validate, then publish (asset) or quarantine
+    # BEGIN SOLUTION: on the incoming asset (watcher): pick, validate, publish or quarantine
     ws = Workspace(settings.resolved_home())
-    pattern = str(ws.incoming / "*.csv")
     with DAG(
         DATA_DAG_ID,
-        description="Wait for a data file, validate it, publish it or quarantine it",
-        schedule="@hourly", start_date=START, catchup=False, max_active_runs=1,
+        description="Validate each new data file, publish it or quarantine it",
+        # event-driven: a run per file the watcher claims, none (and no alert) without one
+        schedule=[incoming_asset(ws)], start_date=START, catchup=False, max_active_runs=1,
         default_args=_default_args(), tags=["mlworkflows", "data"],
         deadline=_deadline(settings),
         doc_md="Bad data stops here: it is quarantined and the failure alert names the "
                "failing columns and rows. Good data becomes the `validated_data` asset.",
     ) as dag:
-        wait = NewFileSensor(task_id="wait_for_file", pattern=pattern, deferrable=True,
-                             poke_interval=5, timeout=3600)
 
         @task
-        def pick_file() -> str:
-            files = matching_files(pattern)
+        def pick_file(**context: Any) -> str:
+            """The file the watcher claimed for this run; for a manual or `dag.test()` run,
+            the oldest claimed (arrived/) or else incoming file."""
+            claimed = _claimed_file(context, ws)
+            if claimed:
+                return claimed
+            files = (matching_files(str(ws.arrived / "*.csv"))
+                     or matching_files(str(ws.incoming / "*.csv")))
             if not files:
-                raise AirflowFailException(f"no data file matches {pattern}")
+                raise AirflowFailException(f"no data file in {ws.arrived} or {ws.incoming}")
             return files[0]
 
         @task
@@ -151,7 +178,6 @@ def build_data_dag(settings: Settings) -> DAG:
 
         path = pick_file()
         report = validate(path)
-        wait >> path
         route(report) >> [publish(path, report), quarantine(path, report)]
     return dag
     # END SOLUTION

@@ -1,20 +1,28 @@
-"""A deferrable sensor for new data files that needs no Airflow connection.
+"""Event-driven start of the data DAG: an AssetWatcher trigger that claims new data files.
 
-The standard FileSensor resolves its path through an `fs` connection; ours takes an absolute
-glob from Settings so the DAG works on a fresh metadata DB. While waiting it defers to the
-standard provider's FileTrigger, so no worker slot is held (the triggerer polls instead).
+Airflow 3 schedules a DAG on an asset whose `AssetWatcher` runs a `BaseEventTrigger` in the
+triggerer: each event the trigger yields becomes an asset event, and the asset event queues a
+run of the DAG. So no run exists (and nothing fails or alerts) while no file arrives, instead
+of an hourly run whose sensor times out.
+
+The trigger *claims* a file by renaming it from `incoming/` into `arrived/` (atomic on one
+filesystem) and fires once per claimed file. It claims the next file only when `arrived/` is
+empty again, i.e. once the run of the previous file has published or quarantined it: so each
+run gets exactly one event and one file (Airflow folds asset events that arrive before a run
+starts into one run), and a second triggerer (HA) or a restarted one cannot fire twice for the
+same file (only one rename succeeds). Writers must create files atomically (write a hidden
+temp file, then rename), as `mlworkflows sample-data` does: hidden files are never claimed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import glob
-from datetime import timedelta
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from airflow.providers.standard.triggers.file import FileTrigger
-from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 
 def matching_files(pattern: str) -> list[str]:
@@ -24,28 +32,50 @@ def matching_files(pattern: str) -> list[str]:
     return sorted(found, key=lambda p: (Path(p).stat().st_mtime, p))
 
 
-class NewFileSensor(BaseSensorOperator):
-    template_fields = ("pattern",)
+class IncomingFileTrigger(BaseEventTrigger):
+    """Fires `{"path": <claimed file>, "name": ..., "bytes": ...}` once per new data file."""
 
-    def __init__(self, *, pattern: str, deferrable: bool = True, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, incoming: str, arrived: str, pattern: str = "*.csv",
+                 poke_interval: float = 5.0) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.incoming = incoming
+        self.arrived = arrived
         self.pattern = pattern
-        self.deferrable = deferrable
+        self.poke_interval = poke_interval
 
-    def poke(self, context: Any) -> bool:
-        return bool(matching_files(self.pattern))
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return ("mlworkflows.sensors.IncomingFileTrigger",
+                {"incoming": self.incoming, "arrived": self.arrived, "pattern": self.pattern,
+                 "poke_interval": self.poke_interval})
 
-    def execute(self, context: Any) -> None:
-        # BEGIN SOLUTION: return if a file is there, else defer to a FileTrigger (execute_complete)
-        if not self.deferrable:
-            super().execute(context)
-            return
-        if self.poke(context):
-            return
-        self.defer(trigger=FileTrigger(filepath=self.pattern, poke_interval=self.poke_interval),
-                   method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
+    def claim_next(self) -> dict[str, Any] | None:
+        """Move the oldest incoming file into `arrived/`; None while one is still pending.
+
+        Returns the event payload, or None when nothing was claimed (no file, the previous
+        claim not processed yet, or another triggerer renamed the file first).
+        """
+        # BEGIN SOLUTION: one pending claim at a time; atomic rename; lose a race quietly
+        arrived = Path(self.arrived)
+        if matching_files(str(arrived / self.pattern)):
+            return None
+        for source in matching_files(str(Path(self.incoming) / self.pattern)):
+            arrived.mkdir(parents=True, exist_ok=True)
+            target = arrived / Path(source).name
+            try:
+                Path(source).rename(target)
+            except FileNotFoundError:  # claimed by another triggerer in the meantime
+                continue
+            return {"path": str(target), "name": target.name, "bytes": target.stat().st_size}
+        return None
         # END SOLUTION
 
-    def execute_complete(self, context: Any, event: Any = None) -> None:
-        if not event:
-            raise AirflowFailException(f"no file matched {self.pattern}")
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        # BEGIN SOLUTION: poll (file system calls off the event loop), yield each claim
+        while True:
+            claimed = await asyncio.to_thread(self.claim_next)
+            if claimed is not None:
+                self.log.info("claimed %s", claimed["path"])
+                yield TriggerEvent(claimed)  # type: ignore[no-untyped-call]
+                continue
+            await asyncio.sleep(self.poke_interval)
+        # END SOLUTION

@@ -41,6 +41,11 @@ class Workspace:
         return self.root / "incoming"
 
     @property
+    def arrived(self) -> Path:
+        """Files claimed from incoming/ by the data DAG's asset watcher, one run each."""
+        return self.root / "arrived"
+
+    @property
     def quarantine(self) -> Path:
         return self.root / "quarantine"
 
@@ -84,7 +89,7 @@ class Workspace:
         return self.root / "runs" / safe_name(dag_id) / safe_name(run_id)
 
     def ensure(self) -> Workspace:
-        for path in (self.incoming, self.quarantine, self.validated_root, self.batches.parent,
-                     self.registry, self.predictions):
+        for path in (self.incoming, self.arrived, self.quarantine, self.validated_root,
+                     self.batches.parent, self.registry, self.predictions):
             path.mkdir(parents=True, exist_ok=True)
         return self

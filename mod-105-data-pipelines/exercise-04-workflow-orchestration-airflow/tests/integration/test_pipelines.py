@@ -98,7 +98,8 @@ def test_gate_blocks_a_worse_model(trained: dict[str, Any], dags: dict[str, Any]
 @pytest.mark.points(5)
 @pytest.mark.hidden
 def test_bad_data_is_quarantined_and_alerted(trained: dict[str, Any], dags: dict[str, Any],
-                                             ws: Workspace, webhook: Any) -> None:
+                                             ws: Workspace, webhook: Any,
+                                             alert_email: Any) -> None:
     partitions_before = {p: ws.partition(p).read_bytes() for p in ws.partitions()}
     data.write_csv(data.corrupt_batch(), ws.incoming / "batch_bad.csv")
     alerts_before = len(webhook.payloads)
@@ -115,6 +116,9 @@ def test_bad_data_is_quarantined_and_alerted(trained: dict[str, Any], dags: dict
     fields = alerts[0]["fields"]
     assert fields["dag_id"] == "mlw_data" and fields["task_id"] == "quarantine"
     assert "mean_radius" in fields["error"] and "rows 3, 7, 11" in fields["error"]
+    [mail] = alert_email.messages  # the same alert by e-mail, through a real SMTP server
+    assert "Airflow task failed: mlw_data.quarantine" in " ".join(str(mail["Subject"]).split())
+    assert "rows 3, 7, 11" in mail.get_content()
 
 
 @pytest.mark.parametrize(("shift", "expect_retrain"), [(0.0, False), (0.5, True)])

@@ -143,11 +143,58 @@ def test_deadline_callback_posts_to_webhook(webhook) -> None:  # type: ignore[no
     before = len(webhook.payloads)
     context = {"dag_run": {"dag_id": "mlw_train_cancer_logreg", "dag_run_id": "late-run",
                            "state": "running"},
-               "deadline": {"id": "d1", "deadline_time": "2026-01-01T00:30:00Z"}}
+               # the scheduler passes the deadline as a datetime (Deadline.handle_miss)
+               "deadline": {"id": "d1", "deadline_time": datetime(2026, 1, 1, 0, 30, tzinfo=UTC)}}
     result = asyncio.run(on_deadline_missed(target_minutes=30, context=context))
-    assert result["sent"]
+    # a plain string: the triggerer stores it in a text column (a dict crashes it)
+    assert isinstance(result, str) and result.endswith("(webhook: posted; e-mail: not configured)")
     payload = webhook.payloads[before]
     assert payload["fields"]["run_id"] == "late-run" and "30 min" in payload["text"]
+    assert payload["fields"]["deadline"] == "2026-01-01T00:30:00+00:00"
+
+
+@pytest.mark.points(3)
+def test_failure_alert_is_emailed_through_smtp(alert_email, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("MLWORKFLOWS_WEBHOOK_URL", raising=False)
+
+    class TI:
+        dag_id, task_id, run_id, try_number = "mlw_data", "quarantine", "r1", 2
+
+    assert send_alert(task_failure_payload({"ti": TI(), "exception": ValueError("rows 3, 7")}))
+    [delivery] = alert_email.deliveries
+    message = delivery.message
+    # a long Subject is folded on the wire: compare with whitespace normalised
+    subject = " ".join(str(message["Subject"]).split())
+    assert subject == "[mlworkflows error] Airflow task failed: mlw_data.quarantine"
+    assert message["From"] == "airflow@example.com"
+    assert delivery.rcpt_tos == ["oncall@example.com", "ml-team@example.com"]
+    body = message.get_content()
+    assert "task_id: quarantine" in body and "error: rows 3, 7" in body and "try_number: 2" in body
+
+
+@pytest.mark.points(2)
+def test_deadline_callback_emails_even_when_the_webhook_is_down(  # type: ignore[no-untyped-def]
+        alert_email, monkeypatch, free_port) -> None:
+    monkeypatch.setenv("MLWORKFLOWS_WEBHOOK_URL", f"http://127.0.0.1:{free_port}/dead")
+    context = {"dag_run": {"dag_id": "mlw_data", "dag_run_id": "slow-run", "state": "queued"},
+               "deadline": {"id": "d2", "deadline_time": "2026-01-01T00:30:00Z"}}
+    result = asyncio.run(on_deadline_missed(target_minutes=30, context=context))
+    assert result.endswith("(webhook: failed; e-mail: sent)")
+    [message] = alert_email.messages
+    assert " ".join(str(message["Subject"]).split()) == (
+        "[mlworkflows warning] Deadline missed: mlw_data not finished within 30 min")
+    assert "run_id: slow-run" in message.get_content()
+
+
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_email_to_dead_smtp_server_is_logged_not_raised(free_port: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLWORKFLOWS_WEBHOOK_URL", raising=False)
+    monkeypatch.setenv("MLWORKFLOWS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("MLWORKFLOWS_SMTP_PORT", str(free_port))
+    monkeypatch.setenv("MLWORKFLOWS_ALERT_EMAIL_TO", "oncall@example.com")
+    assert send_alert(task_failure_payload({"exception": ValueError("x")})) is False
 
 
 @pytest.mark.points(2)

@@ -51,12 +51,30 @@ def test_no_cycles(dagbag: Any) -> None:
 def test_data_dag_structure(dagbag: Any) -> None:
     dag = dagbag[0]["mlw_data"]
     assert _edges(dag) == {
-        ("wait_for_file", "pick_file"), ("pick_file", "validate"), ("pick_file", "publish"),
+        ("pick_file", "validate"), ("pick_file", "publish"),
         ("pick_file", "quarantine"), ("validate", "route"), ("validate", "publish"),
         ("validate", "quarantine"), ("route", "publish"), ("route", "quarantine")}
-    assert dag.get_task("wait_for_file").deferrable
     assert [o.name for o in dag.get_task("publish").outlets] == ["mlworkflows_validated_data"]
     assert dag.deadline is not None  # Deadline Alert (Airflow 3.1+) instead of the removed SLA
+
+
+@pytest.mark.points(3)
+def test_data_dag_is_started_by_an_asset_watcher_not_a_clock(dagbag: Any) -> None:
+    """No time schedule (an hourly run failed and alerted when no file came): one asset
+    whose watcher trigger claims files from the workspace's incoming/ folder."""
+    from airflow.sdk.definitions.timetables.assets import AssetTriggeredTimetable
+
+    from mlworkflows.sensors import IncomingFileTrigger
+
+    dag = dagbag[0]["mlw_data"]
+    assert isinstance(dag.timetable, AssetTriggeredTimetable)
+    [asset] = dag.timetable.asset_condition.objects
+    [watcher] = asset.watchers
+    trigger = watcher.trigger
+    assert isinstance(trigger, IncomingFileTrigger)
+    home = Path(os.environ["MLWORKFLOWS_HOME"]).resolve()
+    assert Path(trigger.incoming) == home / "incoming"
+    assert Path(trigger.arrived) == home / "arrived"
 
 
 @pytest.mark.points(5)

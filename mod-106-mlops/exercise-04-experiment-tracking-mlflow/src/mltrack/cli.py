@@ -17,6 +17,7 @@ from mltrack import __version__
 from mltrack.config import Settings
 from mltrack.errors import (
     ConflictError,
+    MissingDependencyError,
     NotFoundError,
     PromotionRejectedError,
     TrackingUnavailableError,
@@ -30,6 +31,7 @@ _EXIT_CODES: dict[type[Exception], int] = {
     NotFoundError: ExitCode.NOT_FOUND,
     ConflictError: ExitCode.CONFLICT,
     PromotionRejectedError: ExitCode.FAILURE,
+    MissingDependencyError: ExitCode.UNAVAILABLE,
 }
 
 
@@ -243,6 +245,40 @@ def train_torch(ctx: click.Context, hidden: int, epochs: int, lr: float, run_nam
             tracker, experiment or settings.experiment,
             training.TorchParams(hidden=hidden, epochs=epochs, lr=lr),
             register_as=(model_name or f"{settings.model_name}-torch") if register else None,
+            run_name=run_name)
+    _render_train(result, as_json)
+
+
+@train.command("keras")
+@click.option("--hidden", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.01,
+              show_default=True)
+@click.option("--run-name", help="Run name (default derived from the parameters).")
+@_register_option
+@click.pass_context
+@domain_errors
+def train_keras(ctx: click.Context, hidden: int, epochs: int, lr: float, run_name: str | None,
+                experiment: str | None, register: bool, model_name: str | None,
+                as_json: bool) -> None:
+    """A tiny Keras MLP (TensorFlow backend, CPU) with per-epoch curves.
+
+    Needs the `tensorflow` extra (`uv sync --extra tensorflow`; the dev install has it).
+
+    \b
+    Example:
+      mltrack train keras --hidden 8 --epochs 20 --model-name cancer-keras
+    """
+    from mltrack import training
+
+    training.import_keras()  # a missing extra is reported before any server round trip
+    settings = _settings(ctx)
+    tracker = _tracker(ctx)
+    with progress_bar("Training Keras model"):
+        result = training.train_keras(
+            tracker, experiment or settings.experiment,
+            training.KerasParams(hidden=hidden, epochs=epochs, lr=lr),
+            register_as=(model_name or f"{settings.model_name}-keras") if register else None,
             run_name=run_name)
     _render_train(result, as_json)
 

@@ -21,3 +21,7 @@ class ConflictError(MltrackError):
 
 class PromotionRejectedError(MltrackError):
     """The candidate failed a quality gate; aliases were left unchanged."""
+
+
+class MissingDependencyError(MltrackError):
+    """An optional package a command needs is not installed (e.g. TensorFlow for keras)."""

@@ -38,6 +38,7 @@ from sklearn.preprocessing import StandardScaler
 from mltrack import plots
 from mltrack.adapters.mlflow_server import Tracker
 from mltrack.data import SOURCE, TARGET, Dataset, Split, load_dataset
+from mltrack.errors import MissingDependencyError
 from mltrack.metrics import (
     classification_metrics,
     confusion_counts,
@@ -61,6 +62,17 @@ class SklearnParams:
 
 @dataclass(frozen=True)
 class TorchParams:
+    hidden: int = 16
+    epochs: int = 30
+    lr: float = 0.01
+    batch_size: int = 64
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class KerasParams:
+    """A small Keras MLP (TensorFlow backend, CPU): Normalization -> Dense(relu) -> softmax."""
+
     hidden: int = 16
     epochs: int = 30
     lr: float = 0.01
@@ -204,6 +216,59 @@ def _torch_predict(model: Any) -> Any:
     return predict
 
 
+def import_keras() -> Any:
+    """Keras on the TensorFlow backend, or a one-line error naming the extra to install."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no oneDNN/CPU-feature banners
+    try:
+        import keras
+        import tensorflow as tf
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "TensorFlow is not installed: install mltrack[tensorflow] "
+            "(uv sync --extra tensorflow)") from exc
+    keras.utils.disable_interactive_logging()  # no progress bars on stdout (see --json)
+    return keras, tf
+
+
+def fit_keras(ds: Dataset, params: KerasParams) -> tuple[Any, dict[str, list[float]]]:
+    """Mini-batch training of a small Keras MLP on CPU, one curve point per epoch."""
+    # BEGIN SOLUTION: seeded Keras model (normalisation adapted on train), fit with validation
+    keras, tf = import_keras()
+    keras.utils.set_random_seed(params.seed)
+    tf.config.experimental.enable_op_determinism()
+    x = ds.train.features.to_numpy(dtype=np.float32)
+    y = ds.train.labels.to_numpy(dtype=np.int64)
+    x_val = ds.validation.features.to_numpy(dtype=np.float32)
+    y_val = ds.validation.labels.to_numpy(dtype=np.int64)
+    normalise = keras.layers.Normalization()
+    normalise.adapt(x)
+    model = keras.Sequential([
+        keras.Input(shape=(x.shape[1],), name="features"),
+        normalise,
+        keras.layers.Dense(params.hidden, activation="relu"),
+        keras.layers.Dense(2, activation="softmax"),
+    ], name="tiny_keras_mlp")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=params.lr),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, validation_data=(x_val, y_val), epochs=params.epochs,
+                        batch_size=params.batch_size, shuffle=True, verbose=0)
+    curves = {"train_loss": [float(v) for v in history.history["loss"]],
+              "val_loss": [float(v) for v in history.history["val_loss"]],
+              "val_accuracy": [float(v) for v in history.history["val_accuracy"]]}
+    return model, curves
+    # END SOLUTION
+
+
+def _keras_predict(model: Any) -> Any:
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        return to_labels(model.predict(frame.to_numpy(dtype=np.float32), verbose=0))
+
+    return predict
+
+
 # --------------------------------------------------------------------------- logging
 
 
@@ -328,6 +393,49 @@ def train_torch(tracker: Tracker, experiment: str, params: TorchParams, *,
     if register_as:
         register_result(tracker, result, register_as)
     return result
+
+
+def train_keras(tracker: Tracker, experiment: str, params: KerasParams, *,
+                register_as: str | None = None, run_name: str | None = None) -> TrainResult:
+    """Train and log the small Keras model; optionally register it as the challenger."""
+    # BEGIN SOLUTION: same tracking as torch, logged with the mlflow.keras flavour
+    keras, tf = import_keras()
+    import mlflow.keras
+
+    ds = load_dataset()
+    tracker.ensure_experiment(experiment)
+    mlflow.set_experiment(experiment)
+    model, curves = fit_keras(ds, params)
+    name = run_name or f"keras-h{params.hidden}-lr{params.lr:g}-e{params.epochs}"
+    tags = {**git_tags(), **environment_tags({"env.tensorflow": tf.__version__,
+                                              "env.keras": keras.__version__}),
+            "mltrack.flavor": "keras", "env.device": "cpu"}
+    with mlflow.start_run(run_name=name, tags=tags) as run:
+        val_dataset = _log_common(tracker, run.info.run_id, ds, (),
+                                  {**asdict(params), "model": "tiny-keras-mlp",
+                                   "keras_backend": keras.backend.backend()}, curves)
+        # mlflow.keras needs a tensor signature: one float64 tensor of the 30 features in the
+        # dataset's column order (float64, so pyfunc accepts the DataFrame callers send; the
+        # model casts to float32). No input_example: mlflow.keras.save_model (MLflow 3.x)
+        # writes it before it creates the model folder and fails.
+        example = ds.train.features.head(3).to_numpy(dtype=np.float64)
+        example_out = model.predict(example, verbose=0)
+        info = mlflow.keras.log_model(
+            model, name="model", signature=infer_signature(example, example_out),
+            pip_requirements=[f"tensorflow-cpu=={tf.__version__}",
+                              f"keras=={keras.__version__}", f"numpy=={np.__version__}"],
+            params=asdict(params),
+        )
+        predict = _keras_predict(model)
+        importance = permutation_importance(predict, ds.validation.features,
+                                            ds.validation.labels, seed=params.seed)
+        metrics = _log_evaluation(predict(ds.validation.features), ds, importance,
+                                  info.model_id, val_dataset)
+        result = TrainResult(run.info.run_id, info.model_uri, info.model_id, metrics, "keras")
+    if register_as:
+        register_result(tracker, result, register_as)
+    return result
+    # END SOLUTION
 
 
 def hyperparameter_search(tracker: Tracker, experiment: str, alphas: Sequence[float],

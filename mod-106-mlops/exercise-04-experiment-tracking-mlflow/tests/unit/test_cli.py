@@ -64,3 +64,17 @@ def test_console_script_reports_unreachable_server() -> None:
                             check=False, env=env, timeout=120)
     assert result.returncode == 5
     assert result.stderr.strip().count("\n") == 0 and url in result.stderr
+
+
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_train_keras_without_tensorflow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "keras", None)  # import keras -> ImportError
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+    url = f"http://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(cli, ["--tracking-uri", url, "train", "keras", "--epochs", "1"],
+                                env={"MLTRACK_RETRIES": "0"})
+    assert result.exit_code == 5, result.output
+    assert "install mltrack[tensorflow]" in result.output and "Traceback" not in result.output
+    help_text = CliRunner().invoke(cli, ["train", "keras", "--help"]).output
+    assert "--hidden" in help_text and "Example" in help_text

@@ -307,7 +307,14 @@ class Tracker:
     # ------------------------------------------------------------------ models
 
     def load_pyfunc(self, uri: str) -> Any:
-        return self.call(lambda: mlflow.pyfunc.load_model(uri), f"model {uri} not found")
+        model = self.call(lambda: mlflow.pyfunc.load_model(uri), f"model {uri} not found")
+        if "keras" in (getattr(model.metadata, "flavors", None) or {}):
+            # Keras' predict() draws a progress bar on stdout, which would corrupt the JSON
+            # a `--json` command prints: route Keras' messages to its logger (stderr).
+            import keras
+
+            keras.utils.disable_interactive_logging()
+        return model
 
     def input_schema(self, uri: str) -> Schema | None:
         """The model's input columns as (name, type) pairs; None without a signature."""
