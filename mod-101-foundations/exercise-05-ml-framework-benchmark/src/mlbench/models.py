@@ -19,26 +19,61 @@ MODEL_NAMES: tuple[ModelName, ...] = ("cnn", "transformer", "lstm")
 
 
 class CNNSpec(BaseModel):
-    """A ResNet-style CNN: 3x3 stem, `blocks` residual blocks of two 3x3 convs, GAP, dense."""
+    """A ResNet-style CNN without BatchNorm: a `stem_kernel` conv (stride `stem_stride`, then
+    an optional 3x3/2 max-pool), one stage per entry of `widths` with `blocks` basic residual
+    blocks each (two 3x3 convs; every stage after the first halves the resolution in its first
+    block, whose shortcut is a 1x1 projection conv when the width or resolution changes),
+    global average pooling and a dense head. The default is ResNet-18's layout."""
 
     model_config = ConfigDict(extra="forbid")
-    image_size: int = Field(32, ge=4, le=512)
+    image_size: int = Field(64, ge=4, le=512)
     in_channels: int = Field(3, ge=1, le=16)
-    width: int = Field(16, ge=1, le=1024)
+    widths: list[int] = Field(default_factory=lambda: [64, 128, 256, 512], min_length=1,
+                              max_length=8)
     blocks: int = Field(2, ge=0, le=64)
+    stem_kernel: int = Field(7, ge=1, le=11)
+    stem_stride: int = Field(2, ge=1, le=4)
+    stem_pool: bool = True
     num_classes: int = Field(10, ge=2, le=10000)
+
+    def model_post_init(self, _context: object) -> None:
+        if any(w < 1 or w > 4096 for w in self.widths):
+            raise ValueError(f"widths must be between 1 and 4096, got {self.widths}")
+        if self.stem_kernel % 2 == 0:
+            raise ValueError(f"stem_kernel must be odd, got {self.stem_kernel}")
+
+    def stages(self) -> list[tuple[int, int, int]]:
+        """(in_channels, out_channels, stride) of every residual block, in order."""
+        out: list[tuple[int, int, int]] = []
+        cin = self.widths[0]
+        for i, w in enumerate(self.widths):
+            for b in range(self.blocks):
+                stride = 2 if i > 0 and b == 0 else 1
+                out.append((cin, w, stride))
+                cin = w
+        return out
+
+    def out_width(self) -> int:
+        """Channels of the last feature map (the stem's when there are no blocks)."""
+        stages = self.stages()
+        return stages[-1][1] if stages else self.widths[0]
+
+    @staticmethod
+    def needs_projection(cin: int, cout: int, stride: int) -> bool:
+        """A block's shortcut is a 1x1 conv (with bias) when its shape changes."""
+        return stride != 1 or cin != cout
 
 
 class TransformerSpec(BaseModel):
     """A pre-norm Transformer encoder classifier with learned positions and mean pooling."""
 
     model_config = ConfigDict(extra="forbid")
-    vocab_size: int = Field(1000, ge=2, le=1_000_000)
-    seq_len: int = Field(32, ge=1, le=8192)
-    d_model: int = Field(64, ge=2, le=8192)
+    vocab_size: int = Field(10000, ge=2, le=1_000_000)
+    seq_len: int = Field(64, ge=1, le=8192)
+    d_model: int = Field(256, ge=2, le=8192)
     heads: int = Field(4, ge=1, le=128)
-    ff_dim: int = Field(128, ge=1, le=32768)
-    layers: int = Field(2, ge=1, le=96)
+    ff_dim: int = Field(1024, ge=1, le=32768)
+    layers: int = Field(4, ge=1, le=96)
     num_classes: int = Field(10, ge=2, le=10000)
 
     def model_post_init(self, _context: object) -> None:
@@ -50,25 +85,30 @@ class LSTMSpec(BaseModel):
     """Embedding, `layers` stacked LSTMs (gate order i, f, g, o), dense on the last state."""
 
     model_config = ConfigDict(extra="forbid")
-    vocab_size: int = Field(1000, ge=2, le=1_000_000)
-    seq_len: int = Field(32, ge=1, le=8192)
-    embed_dim: int = Field(64, ge=1, le=8192)
-    hidden: int = Field(64, ge=1, le=8192)
-    layers: int = Field(1, ge=1, le=16)
+    vocab_size: int = Field(10000, ge=2, le=1_000_000)
+    seq_len: int = Field(64, ge=1, le=8192)
+    embed_dim: int = Field(256, ge=1, le=8192)
+    hidden: int = Field(256, ge=1, le=8192)
+    layers: int = Field(2, ge=1, le=16)
     num_classes: int = Field(10, ge=2, le=10000)
 
 
 ModelSpec = CNNSpec | TransformerSpec | LSTMSpec
 
-# Size presets: "tiny" keeps tests fast, "small" is the default benchmark size.
+# Size presets: "tiny" keeps tests fast (every code path of the models, a few thousand
+# parameters); "small" is the default benchmark suite of realistic small models: ResNet-18's
+# layout on 64x64 images (11.2M parameters), a 4-layer d=256 Transformer encoder (5.7M) and a
+# 2-layer h=256 LSTM (3.6M); exact counts in the README and tests/unit/test_models.py.
 PRESETS: dict[str, dict[str, ModelSpec]] = {
     "tiny": {
-        "cnn": CNNSpec.model_validate({"image_size": 16, "width": 8, "blocks": 1}),
+        "cnn": CNNSpec.model_validate({"image_size": 16, "widths": [8, 16], "blocks": 1,
+                                       "stem_kernel": 3, "stem_stride": 1,
+                                       "stem_pool": True}),
         "transformer": TransformerSpec.model_validate(
             {"vocab_size": 200, "seq_len": 16, "d_model": 32, "heads": 2, "ff_dim": 64,
              "layers": 1}),
         "lstm": LSTMSpec.model_validate(
-            {"vocab_size": 200, "seq_len": 16, "embed_dim": 32, "hidden": 32}),
+            {"vocab_size": 200, "seq_len": 16, "embed_dim": 32, "hidden": 32, "layers": 1}),
     },
     "small": {
         "cnn": CNNSpec.model_validate({}),
@@ -94,10 +134,13 @@ def param_count(spec: ModelSpec) -> int:
     """Exact trainable parameter count of the architecture, independent of any framework."""
     # BEGIN SOLUTION: count every weight and bias of the CNN, Transformer and LSTM analytically
     if isinstance(spec, CNNSpec):
-        w = spec.width
-        stem = 9 * spec.in_channels * w + w
-        block = 2 * (9 * w * w + w)
-        return stem + spec.blocks * block + w * spec.num_classes + spec.num_classes
+        k, w0 = spec.stem_kernel, spec.widths[0]
+        total = k * k * spec.in_channels * w0 + w0  # pooling and strides add no parameters
+        for cin, cout, stride in spec.stages():
+            total += (9 * cin * cout + cout) + (9 * cout * cout + cout)
+            if spec.needs_projection(cin, cout, stride):
+                total += cin * cout + cout
+        return total + spec.out_width() * spec.num_classes + spec.num_classes
     if isinstance(spec, TransformerSpec):
         d, f = spec.d_model, spec.ff_dim
         layer = 4 * (d * d + d) + 2 * (2 * d) + (d * f + f) + (f * d + d)

@@ -39,9 +39,12 @@ def test_list_json_has_param_counts_and_frameworks() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert {m["model"]: m["params"] for m in data["models"]} == {
-        "cnn": 1482, "transformer": 15850, "lstm": 15050}
+        "cnn": 5194, "transformer": 15850, "lstm": 15050}
     assert set(data["frameworks"]) == {"torch", "tensorflow", "jax"}
     assert data["scenarios"] == ["single_stream", "offline", "server"]
+    default = json.loads(CliRunner().invoke(cli, ["list", "--json"]).output)
+    assert {m["model"]: m["params"] for m in default["models"]} == {
+        "cnn": 11_176_842, "transformer": 5_738_506, "lstm": 3_613_194}
 
 
 @pytest.mark.points(1)

@@ -17,11 +17,53 @@ from mlbench.models import (
 
 @pytest.mark.points(3)
 def test_cnn_count_by_hand() -> None:
-    spec = CNNSpec(image_size=8, in_channels=3, width=4, blocks=1, num_classes=5)
+    spec = CNNSpec(image_size=8, in_channels=3, widths=[4, 6], blocks=1, stem_kernel=3,
+                   stem_stride=1, stem_pool=False, num_classes=5)
     stem = 3 * 3 * 3 * 4 + 4  # 112
-    block = 2 * (3 * 3 * 4 * 4 + 4)  # 296
-    head = 4 * 5 + 5  # 25
-    assert param_count(spec) == stem + block + head == 433
+    stage1 = 2 * (3 * 3 * 4 * 4 + 4)  # 296, same shape: identity shortcut
+    stage2 = (3 * 3 * 4 * 6 + 6) + (3 * 3 * 6 * 6 + 6) + (4 * 6 + 6)  # 1x1 projection: 30
+    head = 6 * 5 + 5  # 35
+    assert param_count(spec) == stem + stage1 + stage2 + head == 1025
+
+
+# The default suite's models with their exact trainable parameter counts (README, "Models").
+DEFAULT_COUNTS = {"cnn": 11_176_842, "transformer": 5_738_506, "lstm": 3_613_194}
+
+
+@pytest.mark.points(3)
+def test_default_models_are_realistic_small_models() -> None:
+    """The default ("small") suite: ResNet-18's layout on 64x64 images, a 4-layer d=256
+    Transformer encoder and a 2-layer h=256 LSTM, each with millions of parameters."""
+    cnn, tr, lstm = (PRESETS["small"][m] for m in ("cnn", "transformer", "lstm"))
+    assert isinstance(cnn, CNNSpec) and isinstance(tr, TransformerSpec)
+    assert isinstance(lstm, LSTMSpec)
+    assert (cnn.image_size, cnn.widths, cnn.blocks) == (64, [64, 128, 256, 512], 2)
+    assert (cnn.stem_kernel, cnn.stem_stride, cnn.stem_pool) == (7, 2, True)  # ResNet stem
+    assert (tr.layers, tr.d_model, tr.heads, tr.ff_dim) == (4, 256, 4, 1024)
+    assert (lstm.layers, lstm.hidden) == (2, 256)
+    assert {m: param_count(PRESETS["small"][m]) for m in DEFAULT_COUNTS} == DEFAULT_COUNTS
+    # ResNet-18 (torchvision, 10 classes) has 11,181,642 parameters with BatchNorm and
+    # bias-free convs; ours has conv biases instead of BatchNorm's scale and shift.
+    assert abs(DEFAULT_COUNTS["cnn"] - 11_181_642) / 11_181_642 < 0.001
+    assert spec_for("cnn") == cnn and CNNSpec() == cnn  # the defaults are the suite's
+
+
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_cnn_strides_and_pooling_add_no_parameters() -> None:
+    plain = CNNSpec(widths=[8, 8], blocks=1, stem_kernel=3, stem_stride=1, stem_pool=False)
+    strided = plain.model_copy(update={"stem_stride": 2, "stem_pool": True, "image_size": 32})
+    # Stage 2 keeps the width but halves the resolution: it still needs the 1x1 projection.
+    assert [CNNSpec.needs_projection(*b) for b in plain.stages()] == [False, True]
+    assert param_count(strided) == param_count(plain)
+    assert param_count(plain) == (9 * 3 * 8 + 8) + 2 * 2 * (9 * 64 + 8) + (64 + 8) + 8 * 10 + 10
+    # No blocks: the head reads the stem's channels.
+    stem_only = CNNSpec(widths=[8, 16], blocks=0, stem_kernel=3)
+    assert param_count(stem_only) == (9 * 3 * 8 + 8) + 8 * 10 + 10
+    with pytest.raises(ValidationError, match="odd"):
+        CNNSpec(stem_kernel=4)
+    with pytest.raises(ValidationError):
+        CNNSpec(widths=[])
 
 
 @pytest.mark.points(3)
@@ -46,7 +88,7 @@ def test_lstm_count_by_hand_single_bias() -> None:
 
 @pytest.mark.points(1)
 def test_spec_for_applies_and_validates_overrides() -> None:
-    assert spec_for("cnn", "tiny", {"width": 12}).width == 12  # type: ignore[union-attr]
+    assert spec_for("cnn", "tiny", {"widths": [12]}).widths == [12]  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="unknown model"):
         spec_for("mlp")
     with pytest.raises(ValueError, match="unknown size"):

@@ -25,7 +25,7 @@ def test_yaml_suite_with_overrides_scenarios_and_model_sizes(tmp_path: Path) -> 
 name: nightly
 size: tiny
 frameworks: [torch, jax]
-models: {cnn: {width: 4}, lstm: {}}
+models: {cnn: {widths: [4]}, lstm: {}}
 modes: [infer]
 batch_sizes: [1, 4, 4]
 channels_last: [false, true]
@@ -36,7 +36,7 @@ iterations: 7
     jobs = expand(suite)
     assert suite.name == "nightly" and suite.batch_sizes == [1, 4]
     cnn = [j for j in jobs if j.model == "cnn"]
-    assert all(j.model_spec["width"] == 4 for j in cnn)
+    assert all(j.model_spec["widths"] == [4] for j in cnn)
     # channels_last only multiplies PyTorch CNN jobs
     assert {j.channels_last for j in jobs if j.framework == "torch" and j.model == "cnn"} == {
         False, True}

@@ -61,11 +61,16 @@ def make_model(spec: ModelSpec) -> keras.Model:
     # BEGIN SOLUTION: build the CNN, pre-norm Transformer or LSTM of the spec with Keras layers
     if isinstance(spec, CNNSpec):
         inp = keras.Input((spec.image_size, spec.image_size, spec.in_channels))
-        h = layers.Conv2D(spec.width, 3, padding="same", activation="relu")(inp)
-        for _ in range(spec.blocks):
-            r = layers.Conv2D(spec.width, 3, padding="same", activation="relu")(h)
-            r = layers.Conv2D(spec.width, 3, padding="same")(r)
-            h = layers.ReLU()(layers.Add()([h, r]))
+        h = layers.Conv2D(spec.widths[0], spec.stem_kernel, strides=spec.stem_stride,
+                          padding="same", activation="relu")(inp)
+        if spec.stem_pool:
+            h = layers.MaxPooling2D(3, 2, padding="same")(h)
+        for cin, cout, stride in spec.stages():
+            r = layers.Conv2D(cout, 3, strides=stride, padding="same", activation="relu")(h)
+            r = layers.Conv2D(cout, 3, padding="same")(r)
+            short = (layers.Conv2D(cout, 1, strides=stride)(h)
+                     if spec.needs_projection(cin, cout, stride) else h)
+            h = layers.ReLU()(layers.Add()([short, r]))
         h = layers.GlobalAveragePooling2D()(h)
         return keras.Model(inp, layers.Dense(spec.num_classes, dtype="float32")(h))
     if isinstance(spec, TransformerSpec):

@@ -31,24 +31,33 @@ def setup(threads: int, device: str) -> dict[str, str]:
 
 
 class _Block(nn.Module):
-    def __init__(self, width: int) -> None:
+    """Basic residual block; a 1x1 projection shortcut when the shape changes."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
         super().__init__()
-        self.c1 = nn.Conv2d(width, width, 3, padding=1)
-        self.c2 = nn.Conv2d(width, width, 3, padding=1)
+        self.c1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1)
+        self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.proj = (nn.Conv2d(cin, cout, 1, stride=stride)
+                     if CNNSpec.needs_projection(cin, cout, stride) else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(x + self.c2(F.relu(self.c1(x))))
+        short = x if self.proj is None else self.proj(x)
+        return F.relu(short + self.c2(F.relu(self.c1(x))))
 
 
 class CNN(nn.Module):
     def __init__(self, s: CNNSpec) -> None:
         super().__init__()
-        self.stem = nn.Conv2d(s.in_channels, s.width, 3, padding=1)
-        self.blocks = nn.Sequential(*[_Block(s.width) for _ in range(s.blocks)])
-        self.head = nn.Linear(s.width, s.num_classes)
+        # Symmetric padding k//2 gives the same output sizes as Keras/XLA "same" padding
+        # (ceil(n / stride)); with stride 2 on an even size "same" pads one more at the end.
+        self.stem = nn.Conv2d(s.in_channels, s.widths[0], s.stem_kernel, stride=s.stem_stride,
+                              padding=s.stem_kernel // 2)
+        self.pool = nn.MaxPool2d(3, 2, padding=1) if s.stem_pool else nn.Identity()
+        self.blocks = nn.Sequential(*[_Block(cin, cout, st) for cin, cout, st in s.stages()])
+        self.head = nn.Linear(s.out_width(), s.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.blocks(F.relu(self.stem(x)))
+        h = self.blocks(self.pool(F.relu(self.stem(x))))
         return self.head(h.mean(dim=(2, 3)))
 
 
