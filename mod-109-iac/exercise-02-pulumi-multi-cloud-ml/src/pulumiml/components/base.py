@@ -7,6 +7,7 @@ same output names on every cloud, so a downstream layer, a dashboard or a test r
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +24,7 @@ LAYER_OUTPUTS: dict[Layer, tuple[str, ...]] = {
 }
 
 
-class MLPlatformBase(pulumi.ComponentResource):
+class MLPlatformBase(pulumi.ComponentResource, abc.ABC):
     """One layer of the ML platform on one cloud. Subclasses implement `build_<layer>`."""
 
     cloud: str = ""
@@ -65,14 +66,18 @@ class MLPlatformBase(pulumi.ComponentResource):
         """Options for data that must outlive `destroy` when the spec says so."""
         return self.child(retain_on_delete=self.spec.retention.keep_on_destroy)
 
+    @abc.abstractmethod
     def build_network(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Create the network layer's resources; return its outputs (same keys on every cloud)."""
 
+    @abc.abstractmethod
     def build_data(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Create the data layer's resources; return its outputs (same keys on every cloud)."""
 
+    @abc.abstractmethod
     def build_ml(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Create the ml layer's resources; return its outputs (same keys on every cloud)."""
 
+    @abc.abstractmethod
     def build_serving(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Create the serving layer's resources; return its outputs (same keys on every cloud)."""
