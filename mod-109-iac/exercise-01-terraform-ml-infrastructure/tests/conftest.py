@@ -25,6 +25,7 @@ from tfml.runner import ModuleTestResult, run_module_tests
 
 EXERCISE = Path(__file__).resolve().parents[1]
 MODULES = EXERCISE / "terraform" / "modules"
+MULTI_CLOUD = EXERCISE / "terraform" / "examples" / "multi-cloud"
 POLICIES = EXERCISE / "policies"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*", "tfplan")
@@ -74,11 +75,26 @@ def mock_runs(tf: Terraform, library_copy: Path) -> Iterator[dict[str, Future[Mo
 
 
 @pytest.fixture(scope="session")
-def checkov_library() -> Iterator[Future[list[PolicyFinding]]]:
-    """checkov over the whole library (all clouds), started in the background."""
+def checkov_pool() -> Iterator[ThreadPoolExecutor]:
+    """One checkov at a time, in the background."""
     pool = ThreadPoolExecutor(max_workers=1)
-    yield pool.submit(run_checkov, MODULES, plan=False, severity="MEDIUM", base=MODULES)
+    yield pool
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def checkov_library(checkov_pool: ThreadPoolExecutor) -> Future[list[PolicyFinding]]:
+    """checkov over the whole library (all clouds), started in the background."""
+    return checkov_pool.submit(run_checkov, MODULES, plan=False, severity="MEDIUM",
+                               base=MODULES)
+
+
+@pytest.fixture(scope="session")
+def checkov_multi_cloud(checkov_pool: ThreadPoolExecutor) -> Future[list[PolicyFinding]]:
+    """checkov over terraform/examples/multi-cloud (it follows the module calls into the
+    library; their findings get library paths), after the library run."""
+    return checkov_pool.submit(run_checkov, MULTI_CLOUD, plan=False, severity="MEDIUM",
+                               base=MODULES)
 
 
 @pytest.fixture

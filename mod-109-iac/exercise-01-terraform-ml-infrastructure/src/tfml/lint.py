@@ -10,7 +10,8 @@ tflint cannot be installed here; these rules cover what the library relies on:
 | TFML004  | an output without a description                                      |
 | TFML005  | a provider in required_providers without an upper-bounded version    |
 | TFML006  | no `required_version`                                                |
-| TFML007  | a hard-coded region in a resource, data source, provider or local    |
+| TFML007  | a hard-coded region (AWS, GCP or Azure) in a resource, data source,  |
+|          | module call, provider or local                                       |
 | TFML008  | a hard-coded 12-digit account ID                                     |
 | TFML009  | a hard-coded ARN                                                      |
 | TFML010  | a provider block inside a reusable module                            |
@@ -32,7 +33,11 @@ REGION_RE = re.compile(
     r"|northwest|southwest)-\d"
     r"|(?:us|europe|asia|australia|northamerica|southamerica|africa|me)-(?:north|south|east"
     r"|west|central|northeast|southeast|northwest|southwest)\d"
-    r"|(?:east|west|north|south|central)(?:us|europe|asia)\d?)\b")
+    r"|(?:east|west|north|south|central|southeast|northcentral|southcentral|westcentral)"
+    r"(?:us|europe|asia|india)\d?"
+    r"|(?:uk|sweden|france|germany|japan|australia|korea|canada|brazil|norway|switzerland|uae"
+    r"|southafrica|poland|italy|qatar|israel|mexico|spain|newzealand)"
+    r"(?:north|south|east|west|central|westcentral|southeast)\d?)\b")
 ACCOUNT_RE = re.compile(r"(?<![\w.-])\d{12}(?![\w.-])")
 ARN_RE = re.compile(r"\barn:aws[a-z-]*:")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from aiinfra_shared.procs.services import MotoServer
-from aiinfra_shared.procs.terraform import Terraform, moto_provider_hcl
+from aiinfra_shared.procs.terraform import Terraform, TerraformError, moto_provider_hcl
 
 from tests.conftest import MODULES, POLICIES, invoke
 from tfml.tftest import TerraformTest
@@ -36,7 +36,17 @@ def stack(tf: Terraform, moto_server: MotoServer,
                                 "moto.auto.tfvars": f'name = "{NAME}"\n'
                                                     "artifact_version_days = null\n"})
     with test:
-        test.apply()
+        try:
+            test.apply()
+        except TerraformError as error:
+            # moto's in-memory EC2 backend is not thread-safe under terraform's parallel
+            # creates: on a loaded machine (1 run in 4 at load ~15) the provider's retried
+            # RevokeSecurityGroupEgress of the new group's default rule meets a rule the first
+            # attempt already removed. Only that error is retried; the second apply converges.
+            said = str(error) + (error.result.stderr if error.result else "")
+            if "RevokeSecurityGroupEgress" not in said and "egress rule" not in said:
+                raise
+            test.apply()
         assert test.path is not None
         # the re-plan proves idempotence (exit 0) and its saved plan is what the policy gate
         # reads: every resource, as it will stay, with no pending change

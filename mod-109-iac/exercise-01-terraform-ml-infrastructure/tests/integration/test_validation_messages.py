@@ -1,6 +1,7 @@
 """Invalid variable values are refused by the modules' own `validation` blocks, with their
 messages. Each module's variables.tf is planned in a root of its own: no resources, so no
-provider loads and each plan takes about a second."""
+provider loads and each plan takes about a second; this is how the GCP and Azure modules'
+validations run at all here (their providers cannot be had offline)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,24 @@ CASES = {
     "aws/state-backend": (
         'bucket_name = "state"\ntags = { owner = "me" }\n',
         "tags must include a cost-center key"),
+    # GCP and Azure: variables.tf needs no provider either, so their validations run too
+    "gcp/container-registry": (
+        'project_id = "p"\nname = "images"\nlocation = "x"\n'
+        'kms_key_name = "projects/p/locations/x/keyRings/r/cryptoKeys/k"\n'
+        'readers = ["allUsers"]\nlabels = { cost-center = "x" }\n',
+        "readers must not include allUsers or allAuthenticatedUsers"),
+    "gcp/ml-workspace": (
+        'project_id = "p"\nname = "research"\nregion = "x"\nzone = "x"\nnetwork = "n"\n'
+        'subnet = "s"\nlabels = { cost-center = "x" }\n',
+        "zone must be a GCP zone name such as <region>-a"),
+    "azure/container-registry": (
+        'name = "ml-images"\nresource_group_name = "rg"\nlocation = "x"\n'
+        'tags = { cost-center = "x" }\n',
+        "name must be 5-50 letters and digits"),
+    "azure/ml-workspace": (
+        'name = "research"\nresource_group_name = "rg"\nlocation = "x"\n'
+        'isolation_mode = "Disabled"\ntags = { cost-center = "x" }\n',
+        "isolation_mode must be AllowInternetOutbound or AllowOnlyApprovedOutbound"),
 }
 
 
