@@ -130,10 +130,12 @@ def launch(spec: LaunchSpec, configs: list[TrainConfig],
                                        stdout=err, stderr=subprocess.STDOUT,
                                        start_new_session=True), err))
         if node == 0 and spec.nodes > 1:
-            time.sleep(0.5)  # node 0 hosts the store; let it bind first
+            _wait_for_store(spec.host, spec.port, procs[0][0])
     total = sum(c.steps for c in configs)
     try:
         while any(p.poll() is None for p, _ in procs):
+            if spec.nnodes is None and any(p.poll() not in (None, 0) for p, _ in procs):
+                break  # fixed membership and a node failed: the rest would wait out join
             if progress is not None:
                 progress(_progress(spec.out, configs), total)
             if timeout is not None and time.perf_counter() - started > timeout:
@@ -160,6 +162,21 @@ def launch(spec: LaunchSpec, configs: list[TrainConfig],
     if (spec.out / "commbench.json").is_file():
         reports["commbench"] = json.loads((spec.out / "commbench.json").read_text())
     return LaunchResult(rc, time.perf_counter() - started, spec.out, reports, logs, tail)
+
+
+def _wait_for_store(host: str, port: int, node0: subprocess.Popen[bytes],
+                    limit_s: float = 120.0) -> None:
+    """Start the other nodes once node 0's c10d store listens.
+
+    Importing torch takes seconds, many on a busy machine; a joining node that starts first
+    gives up connecting, and node 0 then waits out its whole join timeout for it."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline and node0.poll() is None:
+        try:
+            with socket.create_connection((host, port), timeout=1.0):
+                return
+        except OSError:
+            time.sleep(0.2)
 
 
 def _progress(out: Path, configs: list[TrainConfig]) -> int:
