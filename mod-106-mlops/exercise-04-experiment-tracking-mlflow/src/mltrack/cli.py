@@ -179,6 +179,18 @@ def _register_option(fn: F) -> F:
     return click.option("--experiment", help="Experiment name (default from settings).")(fn)
 
 
+def _mlp_options(fn: F) -> F:
+    """The options both MLP trainers (PyTorch, Keras) take, so they stay the same."""
+    fn = _register_option(fn)
+    fn = click.option("--run-name", help="Run name (default derived from the parameters).")(fn)
+    fn = click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.01,
+                      show_default=True)(fn)
+    fn = click.option("--epochs", type=click.IntRange(min=1), default=30,
+                      show_default=True)(fn)
+    return click.option("--hidden", type=click.IntRange(min=1), default=16,
+                        show_default=True)(fn)
+
+
 @cli.group()
 def train() -> None:
     """Train a model on the bundled data and track the run."""
@@ -219,12 +231,7 @@ def train_sklearn(ctx: click.Context, alpha: float, eta0: float, epochs: int,
 
 
 @train.command("torch")
-@click.option("--hidden", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.01,
-              show_default=True)
-@click.option("--run-name", help="Run name (default derived from the parameters).")
-@_register_option
+@_mlp_options
 @click.pass_context
 @domain_errors
 def train_torch(ctx: click.Context, hidden: int, epochs: int, lr: float, run_name: str | None,
@@ -250,12 +257,7 @@ def train_torch(ctx: click.Context, hidden: int, epochs: int, lr: float, run_nam
 
 
 @train.command("keras")
-@click.option("--hidden", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=0.01,
-              show_default=True)
-@click.option("--run-name", help="Run name (default derived from the parameters).")
-@_register_option
+@_mlp_options
 @click.pass_context
 @domain_errors
 def train_keras(ctx: click.Context, hidden: int, epochs: int, lr: float, run_name: str | None,
