@@ -1,8 +1,9 @@
 """Benchmarks for tfml (make bench): results in benchmarks/results.json and the README table.
 
 1. The `ml-serving` assertions (tests/ml_serving.tftest.hcl) as a mocked `terraform test`
-   versus the same file with the mock replaced by a provider aimed at moto (real applies
-   and destroys on loopback), interleaved A-B-B-A; the goal is a ratio >= 5x.
+   (every run a plan, all five in one invocation) versus the same file with the mock
+   replaced by a provider aimed at moto and the first run applied for real (the later plans
+   refresh it, terraform test destroys it), interleaved A-B-B-A; the goal is a ratio >= 5x.
 2. `terraform init` of a consumer that takes aws/object-store from the HTTPS registry.
 
     uv run python benchmarks/run.py [--rounds 2] [--init-runs 5]
@@ -58,12 +59,17 @@ def _copy_module(work: Path, name: str) -> Path:
 
 
 def _to_moto(module: Path, region: str) -> None:
-    """The same test file, with `mock_provider "aws" {}` replaced by a moto provider."""
+    """The same test file, with `mock_provider "aws" {}` replaced by a moto provider and the
+    first run applied for real (the mocked file plans it: a mocked apply adds nothing the
+    assertions read); the later plans refresh what it created and terraform test destroys it."""
     test = module / "tests" / "ml_serving.tftest.hcl"
     text, count = re.subn(r'mock_provider "aws" \{\}', moto_provider_hcl(region).strip(),
                           test.read_text())
-    if count != 1:
-        raise SystemExit("ml_serving.tftest.hcl no longer has `mock_provider \"aws\" {}`")
+    text, applied = re.subn(r'(run "endpoint_serves_the_model" \{\n  command = )plan\b',
+                            r"\1apply", text)
+    if count != 1 or applied != 1:
+        raise SystemExit("ml_serving.tftest.hcl no longer has `mock_provider \"aws\" {}` and "
+                         "a planned endpoint_serves_the_model run")
     test.write_text(text)
 
 
@@ -155,7 +161,8 @@ def publish(results: dict[str, Any]) -> None:
     ]
     write_results(HERE / "results.json", results_document(
         "109-01", results, notes="terraform 1.11 + hashicorp/aws 5.100; moto on loopback; "
-        "the same .tftest.hcl file both ways (mock_provider replaced by a moto provider)"))
+        "the same .tftest.hcl assertions both ways: mocked, every run a plan; on moto (the mock "
+        "replaced by a moto provider) the first run applied for real"))
     update_readme(README, markdown_table(["benchmark", "result"], rows))
     for row in rows:
         print(" | ".join(str(cell) for cell in row))

@@ -104,9 +104,10 @@ def docs(ctx: click.Context, modules: tuple[str, ...], check: bool) -> None:
 @expected_errors(TfmlError)
 def lint(ctx: click.Context, modules: tuple[str, ...], fmt: bool, validate: bool,
          as_json: bool) -> None:
-    """fmt -check, validate (AWS) and HCL rules (types, descriptions, pins, no hard-coding)."""
+    """fmt -check, validate (AWS) and HCL rules (types, descriptions, pins, no hard-coding)
+    on each module and, as roots, its examples."""
     from tfml.layout import select
-    from tfml.lint import Finding, lint_module
+    from tfml.lint import Finding, examples_of, lint_example, lint_module
     from tfml.runner import fmt_check, make_terraform, map_parallel, validate_module
 
     settings = _settings(ctx)
@@ -114,6 +115,8 @@ def lint(ctx: click.Context, modules: tuple[str, ...], fmt: bool, validate: bool
     findings: list[Finding] = []
     for module in selected:
         findings += lint_module(module.path, module.key)
+        for example in examples_of(module.path):
+            findings += lint_example(example, f"{module.key}/examples/{example.name}")
     if fmt:
         for path in fmt_check([m.path for m in selected]):
             findings.append(Finding("FMT", path, 0, "not formatted (run terraform fmt)"))

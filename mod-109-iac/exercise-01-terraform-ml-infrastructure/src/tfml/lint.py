@@ -128,3 +128,27 @@ def lint_module(path: Path, rel: str) -> list[Finding]:
     except ConfigurationError as exc:
         return [Finding("TFML000", rel, 0, str(exc))]
     return check_interface(interface, rel)
+
+
+# An example is a root: it configures its providers (TFML010 is for reusable modules) and
+# pins terraform and them in its main.tf (no versions.tf of its own).
+EXAMPLE_EXEMPT = ("TFML001", "TFML010")
+
+
+def lint_example(path: Path, rel: str) -> list[Finding]:
+    """The HCL rules on one example root (`examples/basic`, `examples/complete`)."""
+    try:
+        interface = load_module(path, require_versions=False)
+    except ConfigurationError as exc:
+        return [Finding("TFML000", rel, 0, str(exc))]
+    findings = [f for f in check_interface(interface, rel) if f.rule not in EXAMPLE_EXEMPT]
+    if not interface.required_providers:
+        findings.append(Finding("TFML005", rel, 0, "no required_providers: an example pins "
+                                                   "its providers in a terraform block"))
+    return findings
+
+
+def examples_of(module_path: Path) -> list[Path]:
+    """The module's example roots (`examples/*` holding `.tf` files), sorted."""
+    return sorted(p for p in (Path(module_path) / "examples").glob("*")
+                  if p.is_dir() and any(p.glob("*.tf")))

@@ -21,7 +21,7 @@ from tests.conftest import MODULES, MULTI_CLOUD, POLICIES
 from tfml.docs import BEGIN, END
 from tfml.hcl import ModuleInterface, load_module, unwrap
 from tfml.layout import discover
-from tfml.lint import check_interface
+from tfml.lint import check_interface, lint_example
 from tfml.policy import load_policies, scan_hcl
 from tfml.runner import fmt_check
 
@@ -67,11 +67,12 @@ def test_every_cloud_has_its_modules_each_complete() -> None:
         names = {p.name for p in module.path.iterdir()}
         assert {"versions.tf", "variables.tf", "main.tf", "outputs.tf", "README.md",
                 "CHANGELOG.md"} <= names, module.key
-        # examples/basic everywhere; aws/ml-serving has examples/complete (applied on moto)
-        assert any(module.path.glob("examples/*/main.tf")), module.key
-        if module.cloud != "aws":
-            assert (module.path / "examples" / "basic" / "main.tf").is_file(), module.key
+        # examples/basic (required inputs) and examples/complete (every optional input too)
+        examples = {p.parent.name for p in module.path.glob("examples/*/main.tf")}
+        assert examples == {"basic", "complete"}, module.key
         readme = (module.path / "README.md").read_text()
+        assert all(f"[`examples/{e}`](examples/{e})" in readme for e in examples), module.key
+        assert readme.count("](examples/") == len(examples), module.key  # no dead links
         assert readme.startswith(f"# {module.name} ({module.cloud})") and BEGIN in readme
         assert END in readme and "## [Unreleased]" in (module.path / "CHANGELOG.md").read_text()
         interface = load_module(module.path)
@@ -106,9 +107,42 @@ def _interface_problems(example: Path) -> list[str]:
 @pytest.mark.points(3)
 def test_examples_call_modules_with_their_interface() -> None:
     """What `terraform validate` would say of every example's module calls, on every cloud."""
-    assert len(EXAMPLES) == len(EXPECTED) + 1  # one per module, plus multi-cloud
+    assert len(EXAMPLES) == 2 * len(EXPECTED) + 1  # basic + complete per module, multi-cloud
     problems = [p for example in EXAMPLES for p in _interface_problems(example)]
     assert problems == []
+
+
+@pytest.mark.points(2)
+def test_complete_examples_use_every_input_of_their_module() -> None:
+    """examples/complete shows every optional input of its module (what it is for), and
+    examples/basic none it does not need: only the required inputs, or a few more."""
+    for module in discover(MODULES):
+        interface = load_module(module.path)
+        required = {v.name for v in interface.variables.values() if v.required}
+        calls = {source: arguments for source, arguments
+                 in _module_calls(module.path / "examples" / "complete").values()}
+        assert calls.get(module.path.resolve()) == set(interface.variables), module.key
+        basic = {source: arguments for source, arguments
+                 in _module_calls(module.path / "examples" / "basic").values()}
+        assert required <= basic[module.path.resolve()] < set(interface.variables), module.key
+
+
+@pytest.mark.points(3)
+def test_every_example_is_lint_and_policy_clean() -> None:
+    """The HCL lint rules and the YAML policies on every example's own resources (an example
+    is a root: it configures its providers and pins them in main.tf, no versions.tf)."""
+    policies = load_policies(POLICIES)
+    problems = []
+    for example in EXAMPLES:
+        rel = _example_id(example)
+        problems += [f.format() for f in lint_example(example, rel)]
+        problems += [f.format() for f in scan_hcl(example, rel, policies)]
+    assert problems == []
+
+
+@pytest.mark.points(1)
+def test_every_example_is_formatted() -> None:
+    assert fmt_check([MODULES]) == []
 
 
 @pytest.mark.points(3)

@@ -52,6 +52,24 @@ def test_fmt_check_finds_an_unformatted_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.points(1)
+def test_lint_covers_the_examples(tmp_path: Path) -> None:
+    """An example is linted as a root: its provider block is fine, a hard-coded region is
+    not (reported under MODULE/examples/NAME)."""
+    target = tmp_path / "modules" / "gcp" / "network"
+    shutil.copytree(MODULES / "gcp" / "network", target,
+                    ignore=shutil.ignore_patterns(".terraform*"))
+    main = target / "examples" / "complete" / "main.tf"
+    main.write_text(main.read_text().replace("  region     = var.region\n  cidr_block",
+                                             '  region     = "europe-west1"\n  cidr_block'))
+    result = invoke("--modules-dir", str(tmp_path / "modules"), "lint", "--no-validate")
+    assert result.exit_code == 1
+    findings = [line for line in result.output.splitlines() if "TFML" in line]
+    assert len(findings) == 1, result.output
+    assert "gcp/network/examples/complete/main.tf" in findings[0]
+    assert "TFML007" in findings[0] and "'europe-west1'" in findings[0]
+
+
+@pytest.mark.points(1)
 def test_unknown_module_is_a_one_line_not_found() -> None:
     result = invoke("--modules-dir", str(MODULES), "lint", "aws/nope", "--no-validate")
     assert result.exit_code == 4

@@ -1,4 +1,6 @@
-# The same assertions run against moto by the benchmark (ml-serving examples/complete).
+# Every run is a plan: the assertions read only values known at plan time, so a mocked apply
+# would add nothing but a second provider walk and a mocked destroy at the end. The benchmark
+# runs the same file against moto with the first run applied for real (make bench).
 mock_provider "aws" {}
 
 variables {
@@ -14,7 +16,7 @@ variables {
 }
 
 run "endpoint_serves_the_model" {
-  command = apply
+  command = plan
   assert {
     condition     = aws_sagemaker_endpoint.this.endpoint_config_name == aws_sagemaker_endpoint_configuration.this.name
     error_message = "the endpoint must use the module's endpoint configuration"

@@ -1,5 +1,6 @@
 # A complete serving stack from this library: network, artifact bucket, serving role and the
-# SageMaker endpoint with alarms. Applied on moto by the integration tests and the benchmark.
+# SageMaker endpoint with alarms, every input of the module set. Applied on moto by the
+# integration tests.
 terraform {
   required_version = ">= 1.7, < 2.0"
   required_providers {
@@ -32,6 +33,18 @@ variable "artifact_version_days" {
   type        = number
   description = "Days the artifact bucket keeps old model versions (null: keep all, no lifecycle rule)."
   default     = 90
+}
+
+variable "alarm_topic_arns" {
+  type        = list(string)
+  description = "SNS topics the latency and 5XX alarms notify (the on-call's)."
+  default     = []
+}
+
+variable "enable_autoscaling" {
+  type        = bool
+  description = "Scale on invocations per instance (off on moto: its Application Auto Scaling hangs)."
+  default     = false
 }
 
 provider "aws" {
@@ -84,6 +97,14 @@ module "serving" {
   capture_s3_uri     = "s3://${module.artifacts.bucket}/capture"
   kms_key_arn        = module.artifacts.kms_key_arn
   tags               = local.tags
+  # sizing, capture and alarms (the values moto is checked against)
+  instance_type        = "ml.m5.large"
+  instance_count       = 1
+  max_instance_count   = 4
+  enable_autoscaling   = var.enable_autoscaling
+  capture_percentage   = 100
+  latency_threshold_ms = 500
+  alarm_actions        = var.alarm_topic_arns
 }
 
 output "endpoint_name" {

@@ -34,6 +34,7 @@ resource "google_kms_crypto_key" "images" {
   name            = "ml-images"
   key_ring        = google_kms_key_ring.images.id
   rotation_period = "7776000s"
+  labels          = { cost-center = "ml-platform", owner = "platform-team" }
   lifecycle {
     prevent_destroy = true
   }
