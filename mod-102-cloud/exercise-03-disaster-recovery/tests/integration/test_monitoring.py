@@ -3,7 +3,6 @@ the pg_receivewal streaming archiver."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiinfra_shared.procs.services import Pushgateway
+from aiinfra_shared.testing import prom
 
 from drkit.adapters import postgres as pg
 from drkit.adapters.pushgateway import push
@@ -18,7 +18,7 @@ from drkit.archiver import drain, start_receivewal
 from drkit.lsn import is_segment_name
 from drkit.monitoring import backup_gauges, drill_gauges
 from drkit.report import DrillResult
-from tests.integration.conftest import Archived, require_tool
+from tests.integration.conftest import Archived
 
 pytestmark = pytest.mark.integration
 
@@ -47,13 +47,8 @@ def test_gauges_reach_the_pushgateway(pushgateway: Pushgateway,
 
 @pytest.mark.points(4)
 def test_alert_rules_pass_promtool() -> None:
-    promtool = require_tool("promtool")
-    check = subprocess.run([promtool, "check", "rules", "alerts.yml"], cwd=DEPLOY,
-                           capture_output=True, text=True, timeout=60, check=False)
-    assert check.returncode == 0, check.stdout + check.stderr
-    result = subprocess.run([promtool, "test", "rules", "alerts_test.yml"], cwd=DEPLOY,
-                            capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+    prom.check_rules("alerts.yml", cwd=DEPLOY)
+    prom.rule_tests_pass("alerts_test.yml", cwd=DEPLOY)
 
 
 @pytest.mark.points(2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from aiinfra_shared.procs.services import OciRegistry
+from aiinfra_shared.testing import prom
 
 from regman.adapters.registry import RegistryClient
 from regman.exporter import METRIC_NAMES
@@ -96,19 +96,13 @@ def test_exporter_scraped_by_prometheus(oci_registry_factory: Callable[[], OciRe
 
 @pytest.mark.points(1)
 def test_alert_rules_pass_promtool() -> None:
-    promtool = require_tool("promtool")
-    check = subprocess.run([promtool, "check", "rules", str(DEPLOY / "alerts.yml")],
-                           capture_output=True, text=True, check=False)
-    assert check.returncode == 0, check.stdout + check.stderr
-    tested = subprocess.run([promtool, "test", "rules", "alerts_test.yml"], cwd=DEPLOY,
-                            capture_output=True, text=True, check=False)
-    assert tested.returncode == 0, tested.stdout + tested.stderr
+    prom.check_rules(DEPLOY / "alerts.yml")
+    prom.rule_tests_pass("alerts_test.yml", cwd=DEPLOY)
 
 
 @pytest.mark.points(1)
 def test_dashboard_uses_only_exported_metrics() -> None:
-    dashboard = json.loads((DEPLOY / "grafana-dashboard.json").read_text())
-    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    exprs = [q.expr for q in prom.dashboard_queries(DEPLOY / "grafana-dashboard.json")]
     used = {m for e in exprs for m in re.findall(r"regman_[a-z_]+", e)}
     assert used and used <= set(METRIC_NAMES)
     assert set(re.findall(r"regman_[a-z_]+", (DEPLOY / "alerts.yml").read_text())) <= set(

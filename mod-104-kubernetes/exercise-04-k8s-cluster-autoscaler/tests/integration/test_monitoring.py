@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from aiinfra_shared.procs.binaries import require_binary
-from aiinfra_shared.testing.plugin import require_or_skip
+from aiinfra_shared.testing import prom
 from click.testing import CliRunner
 
 from autoscale import monitoring
@@ -23,22 +21,12 @@ pytestmark = pytest.mark.integration
 DEPLOY = ROOT / "deploy"
 
 
-def promtool() -> str:
-    return require_or_skip(lambda: require_binary("promtool", "apt-get install prometheus"))
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), capture_output=True, text=True, check=False, cwd=cwd,
-                          timeout=120)
-
-
 @pytest.mark.points(3)
 def test_promtool_rule_tests_pass() -> None:
-    result = run(promtool(), "test", "rules", "tests/rules_test.yml", cwd=DEPLOY / "prometheus")
-    assert result.returncode == 0, result.stdout + result.stderr
-    check = run(promtool(), "check", "rules", "recording_rules.yml", "alerting_rules.yml",
-                cwd=DEPLOY / "prometheus")
-    assert check.returncode == 0 and "SUCCESS: 3 rules found" in check.stdout
+    prom.rule_tests_pass("tests/rules_test.yml", cwd=DEPLOY / "prometheus")
+    check = prom.check_rules("recording_rules.yml", "alerting_rules.yml",
+                             cwd=DEPLOY / "prometheus")
+    assert "SUCCESS: 3 rules found" in check.stdout, check.stdout
 
 
 @pytest.mark.points(2)
@@ -51,9 +39,7 @@ def test_promtool_tests_pin_the_thresholds(tmp_path: Path) -> None:
         shutil.copytree(DEPLOY / "prometheus", target)
         (target / "alerting_rules.yml").write_text(
             yaml.safe_dump(monitoring.alerting_rules(params), sort_keys=False))
-        result = run(promtool(), "test", "rules", "tests/rules_test.yml", cwd=target)
-        assert result.returncode != 0
-        assert alert in result.stdout + result.stderr
+        prom.rule_tests_fail("tests/rules_test.yml", cwd=target, mentioning=[alert])
 
 
 @pytest.mark.points(1)
@@ -69,18 +55,13 @@ def test_every_dashboard_panel_returns_data(backfilled: BackfilledPrometheus) ->
     dashboard = monitoring.dashboard()
     ids = [p["id"] for p in dashboard["panels"]]
     assert len(ids) == len(set(ids)) == len(monitoring.PANELS)
-    empty = []
+    prom.assert_panels_return_data(backfilled.url, dashboard, at=backfilled.history.end,
+                                   window=3600, step=60, variables={"namespace": "ml-serving"},
+                                   nan_is_data=False)
     with PrometheusClient(backfilled.url) as client:
-        for panel in dashboard["panels"]:
-            for target in panel["targets"]:
-                expr = target["expr"].replace("$namespace", "ml-serving")
-                if not client.query_range(expr, backfilled.history.end - 3600,
-                                          backfilled.history.end, 60):
-                    empty.append(panel["title"])
         variable = dashboard["templating"]["list"][1]["query"]
         metric = variable.removeprefix("label_values(").split(",")[0]
         assert client.query(f"count by (namespace) ({metric})")
-    assert empty == []
 
 
 @pytest.mark.points(1)

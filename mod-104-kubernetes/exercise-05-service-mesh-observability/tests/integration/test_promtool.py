@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from aiinfra_shared.procs.binaries import require_binary
+from aiinfra_shared.testing import prom
 from aiinfra_shared.testing.plugin import require_or_skip
 
 from meshobs import pki
@@ -23,10 +24,6 @@ pytestmark = pytest.mark.integration
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
-def promtool() -> str:
-    return require_or_skip(lambda: require_binary("promtool", "apt-get install prometheus"))
-
-
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(args), capture_output=True, text=True, check=False, cwd=cwd,
                           timeout=60)
@@ -34,17 +31,13 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 @pytest.mark.points(1)
 def test_alert_rules_pass_promtool_check() -> None:
-    result = run(promtool(), "check", "rules", str(DEPLOY / "prometheus/meshobs_alerts.yml"))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 4 rules found" in result.stdout
+    result = prom.check_rules(DEPLOY / "prometheus/meshobs_alerts.yml")
+    assert "SUCCESS: 4 rules found" in result.stdout, result.stdout
 
 
 @pytest.mark.points(3)
 def test_alert_rule_unit_tests() -> None:
-    result = run(promtool(), "test", "rules", "tests/meshobs_alerts_test.yml",
-                 cwd=DEPLOY / "prometheus")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS" in result.stdout
+    prom.rule_tests_pass("tests/meshobs_alerts_test.yml", cwd=DEPLOY / "prometheus")
 
 
 @pytest.mark.points(2)
@@ -56,10 +49,8 @@ def test_rule_tests_fail_when_a_threshold_is_loosened(tmp_path: Path) -> None:
     for rule in rules["groups"][0]["rules"]:
         rule["expr"] = rule["expr"].replace("> 0.05", "> 0.5").replace("< 600", "< 60")
     (target / "meshobs_alerts.yml").write_text(yaml.safe_dump(rules))
-    result = run(promtool(), "test", "rules", "tests/meshobs_alerts_test.yml", cwd=target)
-    assert result.returncode != 0
-    assert "MeshHighErrorRate" in result.stdout + result.stderr
-    assert "MeshWorkloadCertExpiringSoon" in result.stdout + result.stderr
+    prom.rule_tests_fail("tests/meshobs_alerts_test.yml", cwd=target,
+                         mentioning=["MeshHighErrorRate", "MeshWorkloadCertExpiringSoon"])
 
 
 @pytest.mark.points(2)

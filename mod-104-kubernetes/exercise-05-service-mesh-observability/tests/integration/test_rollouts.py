@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 import yaml
+from aiinfra_shared.testing import prom
 
 from meshobs.adapters.prometheus import PrometheusSource
 from meshobs.adapters.webhooks import HttpWebhooks
@@ -25,7 +26,7 @@ from meshobs.delivery.analysis import RolloutState
 from meshobs.delivery.runner import Rollout
 from meshobs.delivery.spec import CanarySpec, parse_canary
 from meshobs.loadgen import LoadGenerator, LoadResult, send
-from meshobs.observability import dashboard, panel_queries
+from meshobs.observability import dashboard
 from meshobs.stack import meshobs_exe
 
 from .conftest import Live
@@ -254,12 +255,9 @@ def test_cli_rollout_logs_queries_values_and_exits_1_on_rollback(
 def test_every_dashboard_panel_returns_data(live: Live, users: LoadGenerator) -> None:
     """Run after rollouts: the controller's weight and check metrics exist too."""
     run(live, canary(max_weight=25, step_weight=25))  # a short rollout feeds every panel
-    source = PrometheusSource(live.prometheus_url)
-    empty = []
-    for title, query in panel_queries(dashboard(), service="model"):
-        if not source.samples(query, 60, 1):
-            empty.append(f"{title}: {query}")
-    assert not empty, empty
+    prom.assert_panels_return_data(live.prometheus_url, dashboard(), window=60, step=1,
+                                   variables={"service": "model", "__rate_interval": "5s"},
+                                   nan_is_data=False)
 
 
 @pytest.mark.points(3)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from aiinfra_shared.procs.binaries import require_binary
 from aiinfra_shared.procs.ports import free_port
-from aiinfra_shared.testing.plugin import require_or_skip
+from aiinfra_shared.testing import prom
 from prometheus_client import REGISTRY
 
 from streamml import monitoring
@@ -21,26 +19,11 @@ from tests.integration.conftest import PipelineRun
 
 pytestmark = pytest.mark.integration
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-PACKAGES = {"promtool": "prometheus", "amtool": "prometheus-alertmanager"}
-
-
-def tool(name: str) -> str:
-    hint = f"apt-get install {PACKAGES[name]} (make setup)"
-    return require_or_skip(lambda: require_binary(name, hint))
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), capture_output=True, text=True, check=False, cwd=cwd,
-                          timeout=120)
-
-
 @pytest.mark.points(3)
 def test_promtool_unit_tests_of_the_alert_rules() -> None:
-    result = run(tool("promtool"), "test", "rules", "tests/alerts_test.yml",
-                 cwd=DEPLOY / "prometheus")
-    assert result.returncode == 0, result.stdout + result.stderr
-    check = run(tool("promtool"), "check", "config", "prometheus.yml", cwd=DEPLOY / "prometheus")
-    assert check.returncode == 0 and "SUCCESS: 5 rules found" in check.stdout, check.stdout
+    prom.rule_tests_pass("tests/alerts_test.yml", cwd=DEPLOY / "prometheus")
+    check = prom.check_config("prometheus.yml", cwd=DEPLOY / "prometheus")
+    assert "SUCCESS: 5 rules found" in check.stdout, check.stdout
 
 
 @pytest.mark.points(2)
@@ -50,20 +33,18 @@ def test_promtool_tests_fail_when_a_threshold_is_loosened(tmp_path: Path) -> Non
     shutil.copytree(DEPLOY / "prometheus", target)
     loose = monitoring.alerting_rules(monitoring.RuleParams(lag_records=5000))
     (target / "alerting_rules.yml").write_text(yaml.safe_dump(loose))
-    result = run(tool("promtool"), "test", "rules", "tests/alerts_test.yml", cwd=target)
-    assert result.returncode != 0
-    assert "StreamMLConsumerLagHigh" in result.stdout + result.stderr
+    prom.rule_tests_fail("tests/alerts_test.yml", cwd=target,
+                         mentioning=["StreamMLConsumerLagHigh"])
 
 
 @pytest.mark.points(2)
 def test_alertmanager_routes_page_to_oncall_and_ticket_to_tickets() -> None:
     config = str(DEPLOY / "alertmanager" / "alertmanager.yml")
-    assert run(tool("amtool"), "check-config", config).returncode == 0
+    prom.check_alertmanager_config(config)
     for labels, receiver in ((["severity=page", "alertname=StreamMLConsumerLagHigh"], "oncall"),
                              (["severity=ticket"], "tickets"), (["severity=info"], "tickets")):
-        result = run(tool("amtool"), "config", "routes", "test", "--config.file", config,
-                     *labels)
-        assert result.stdout.strip() == receiver, (labels, result.stdout)
+        routed = prom.amtool_route(config, *labels)
+        assert routed == receiver, (labels, routed)
 
 
 @pytest.fixture(scope="module")
@@ -89,13 +70,13 @@ def prometheus(metrics_endpoint: dict[str, Any], prometheus_factory: Callable[..
     alertmanager = alertmanager_factory(monitoring.alertmanager_config(
         f"http://127.0.0.1:{free_port()}"))
     params = monitoring.RuleParams.fast(lag_records=100)
-    prom = prometheus_factory(
+    server = prometheus_factory(
         monitoring.prometheus_config([metrics_endpoint["target"]],
                                      alertmanager.url.removeprefix("http://"), "1s"),
         rule_files={"alerting_rules.yml": yaml.safe_dump(monitoring.alerting_rules(params))})
-    assert prom.wait_for_targets_up(timeout=30), prom.targets()
-    prom.alertmanager = alertmanager
-    return prom
+    assert server.wait_for_targets_up(timeout=30), server.targets()
+    server.alertmanager = alertmanager
+    return server
 
 
 @pytest.mark.points(6)
@@ -124,18 +105,11 @@ def test_lag_metric_equals_unconsumed_records_and_the_lag_alert_fires(
 
 
 @pytest.mark.points(5)
-def test_every_dashboard_panel_query_returns_data(prometheus: Any, wait_for: Any) -> None:
+def test_every_dashboard_panel_query_returns_data(prometheus: Any) -> None:
     dashboard = monitoring.dashboard()
-    queries = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
-    assert len(queries) == len(monitoring.PANELS) >= 10
-    empty: list[str] = []
-    for expr in queries:
-        # rate() needs two scrapes inside its window: poll a little for the first ones.
-        try:
-            wait_for(lambda expr=expr: prometheus.query(expr), timeout=15, interval=0.5)
-        except pytest.fail.Exception:
-            empty.append(expr)
-    assert not empty, f"panels without data: {empty}"
+    assert len(prom.dashboard_queries(dashboard)) == len(monitoring.PANELS) >= 10
+    # rate() needs two scrapes inside its window: poll a little for the first ones.
+    prom.assert_panels_return_data(prometheus.url, dashboard, wait=15, interval=0.5)
 
 
 @pytest.mark.points(2)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from aiinfra_shared.procs.binaries import require_binary
-from aiinfra_shared.testing.plugin import require_or_skip
+from aiinfra_shared.testing import prom
 
 from driftwatch import dashboards, rules
 from driftwatch.adapters.pushgateway import push
@@ -23,18 +21,9 @@ pytestmark = pytest.mark.integration
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
-def _tool(name: str) -> str:
-    package = "prometheus" if name == "promtool" else "prometheus-alertmanager"
-    return str(require_or_skip(lambda: require_binary(name, f"apt-get install {package}")))
-
-
 @pytest.mark.points(3)
 def test_promtool_unit_tests_of_the_alert_rules() -> None:
-    done = subprocess.run([_tool("promtool"), "test", "rules",
-                           str(DEPLOY / "prometheus" / "tests" / "alerts_test.yml")],
-                          capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "SUCCESS" in done.stdout
+    prom.rule_tests_pass(DEPLOY / "prometheus" / "tests" / "alerts_test.yml")
 
 
 @pytest.mark.hidden
@@ -46,9 +35,7 @@ def test_promtool_tests_catch_a_changed_threshold(tmp_path: Path) -> None:
     (tmp_path / "alerts.yml").write_text(rules.dump(rules.alert_rules(Policy(drifted_share=0.6))))
     test_file = tmp_path / "tests" / "alerts_test.yml"
     test_file.write_text((DEPLOY / "prometheus" / "tests" / "alerts_test.yml").read_text())
-    done = subprocess.run([_tool("promtool"), "test", "rules", str(test_file)],
-                          capture_output=True, text=True, check=False)
-    assert done.returncode != 0 and "DriftwatchDataDrift" in done.stdout + done.stderr
+    prom.rule_tests_fail(test_file, mentioning=["DriftwatchDataDrift"])
 
 
 @pytest.mark.points(1)
@@ -58,11 +45,7 @@ def test_promtool_tests_catch_a_changed_threshold(tmp_path: Path) -> None:
 ])
 @pytest.mark.points(1)
 def test_alertmanager_routes(labels: list[str], receiver: str) -> None:
-    done = subprocess.run([_tool("amtool"), "config", "routes", "test", "--config.file",
-                           str(DEPLOY / "alertmanager" / "alertmanager.yml"), *labels],
-                          capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == receiver
+    assert prom.amtool_route(DEPLOY / "alertmanager" / "alertmanager.yml", *labels) == receiver
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +96,7 @@ def test_every_dashboard_panel_query_returns_data(stack: dict[str, Any],
                                                   wait_for: Callable[..., Any]) -> None:
     prometheus = stack["prometheus"]
     wait_for(lambda: prometheus.query("driftwatch_window_rows"), timeout=60)
-    empty = [title for title, expr in dashboards.panel_queries(dashboards.build())
-             if not prometheus.query(expr)]
-    assert empty == []
+    prom.assert_panels_return_data(prometheus.url, dashboards.build())
     shares = prometheus.query("driftwatch_drifted_columns_share")
     assert float(shares[0]["value"][1]) == pytest.approx(stack["window"].drifted_share)
 
@@ -133,6 +114,4 @@ def test_rendered_prometheus_config_is_valid(tmp_path: Path) -> None:
     (tmp_path / "alerts.yml").write_text((DEPLOY / "prometheus" / "alerts.yml").read_text())
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(
         rules.prometheus_config("127.0.0.1:9091", "127.0.0.1:9093")))
-    done = subprocess.run([_tool("promtool"), "check", "config", "prometheus.yml"],
-                          cwd=tmp_path, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    prom.check_config("prometheus.yml", cwd=tmp_path)

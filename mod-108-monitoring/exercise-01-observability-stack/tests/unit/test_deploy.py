@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
+from aiinfra_shared.testing import prom
 from click.testing import CliRunner
 
 from obsstack import render, slo
@@ -63,8 +63,6 @@ def test_core_kubernetes_objects_validate_against_the_schemas() -> None:
 @pytest.mark.points(3)
 def test_prometheus_rule_groups_pass_promtool(tmp_path: Path) -> None:
     """No CRD schemas here: the PrometheusRule's groups go through promtool instead."""
-    promtool = shutil.which("promtool")
-    assert promtool
     rules = _docs("k8s/prometheusrules.yaml")
     paths = []
     for doc in rules:
@@ -72,9 +70,7 @@ def test_prometheus_rule_groups_pass_promtool(tmp_path: Path) -> None:
         path = tmp_path / f"{doc['metadata']['name']}.yml"
         path.write_text(yaml.safe_dump({"groups": doc["spec"]["groups"]}))
         paths.append(str(path))
-    result = subprocess.run([promtool, "check", "rules", *paths], capture_output=True,
-                            text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+    prom.check_rules(*paths)
     # the same groups as the rule files Prometheus loads
     slo_groups = yaml.safe_load(Path(paths[1]).read_text())["groups"]
     on_disk = []
@@ -86,22 +82,14 @@ def test_prometheus_rule_groups_pass_promtool(tmp_path: Path) -> None:
 @pytest.mark.integration
 @pytest.mark.points(3)
 def test_prometheus_and_alertmanager_configs_pass_their_checkers(tmp_path: Path) -> None:
-    promtool, amtool = shutil.which("promtool"), shutil.which("amtool")
-    assert promtool and amtool
     shutil.copytree(DEPLOY / "prometheus", tmp_path / "prometheus")
     config = yaml.safe_load((tmp_path / "prometheus" / "prometheus.yml").read_text())
     config["scrape_configs"][0]["file_sd_configs"][0]["files"] = [
         str(tmp_path / "prometheus" / "targets" / "*.json")]
     (tmp_path / "prometheus" / "prometheus.yml").write_text(yaml.safe_dump(config))
-    result = subprocess.run([promtool, "check", "config", "prometheus.yml"],
-                            cwd=tmp_path / "prometheus", capture_output=True, text=True,
-                            check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS" in result.stdout
-    am = subprocess.run([amtool, "check-config", str(DEPLOY / "alertmanager" /
-                                                     "alertmanager.yml")],
-                        capture_output=True, text=True, check=False)
-    assert am.returncode == 0, am.stdout + am.stderr
+    result = prom.check_config("prometheus.yml", cwd=tmp_path / "prometheus")
+    assert "SUCCESS" in result.stdout, result.stdout
+    prom.check_alertmanager_config(DEPLOY / "alertmanager" / "alertmanager.yml")
 
 
 @pytest.mark.points(4)

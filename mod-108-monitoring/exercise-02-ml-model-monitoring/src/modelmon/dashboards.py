@@ -167,10 +167,3 @@ def dashboard_provisioning(path: str = "/var/lib/grafana/dashboards/modelmon") -
         "disableDeletion": False, "allowUiUpdates": False,
         "options": {"path": path, "foldersFromFilesStructure": False},
     }]}
-
-
-def all_queries(dashboard: dict[str, Any]) -> list[str]:
-    """Every PromQL expression in a dashboard (panels and annotations)."""
-    queries = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
-    queries += [a["expr"] for a in dashboard["annotations"]["list"] if "expr" in a]
-    return queries

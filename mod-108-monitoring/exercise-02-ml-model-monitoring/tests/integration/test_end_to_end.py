@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiinfra_shared.testing import prom
 from click.testing import CliRunner
 
 from modelmon import dashboards
@@ -60,17 +61,18 @@ def grades(card: dict[str, Any]) -> dict[str, str]:
 @pytest.mark.points(10)
 def test_drift_alert_reaches_the_webhook_and_scorecard_degrades(
         stack: Stack, wait_for: Callable[..., Any], tmp_path: Path) -> None:
-    prom = stack.prometheus
+    prometheus = stack.prometheus
     # --- phase 1: clean traffic; the exporter publishes low drift and a baseline-like accuracy
     clean = run_traffic(TrafficConfig(service_url=stack.service_url, rate=0, count=300,
                                       label_delay=0, seed=1))
     assert clean.ok == 300 and clean.labels_sent == 300
     with sustained(TrafficConfig(service_url=stack.service_url, rate=20, label_delay=0,
                                  seed=4)):
-        wait_for(lambda: prom.query('modelmon_window_labelled_predictions{model="churn"} >= 290')
-                 and prom.query("modelmon:requests:rate30s > 0"), timeout=30)
+        wait_for(lambda: (
+            prometheus.query('modelmon_window_labelled_predictions{model="churn"} >= 290')
+            and prometheus.query("modelmon:requests:rate30s > 0")), timeout=30)
         psi = {s["metric"]["feature"]: float(s["value"][1])
-               for s in prom.query('modelmon_feature_psi{model="churn"}')}
+               for s in prometheus.query('modelmon_feature_psi{model="churn"}')}
         assert set(psi) == {"f0", "f1", "f2", "f3", "f4"} and max(psi.values()) < 0.2
         before = scorecard_json(stack)
         assert grades(before)["drift"] == "green"
@@ -122,7 +124,7 @@ def test_drift_alert_reaches_the_webhook_and_scorecard_degrades(
         html = tmp_path / "card.html"
         result = subprocess.run(
             [EXE, "scorecard", "churn", "--version", "v1", "--window", "1m", "--json",
-             "--html", str(html), "--prometheus-url", prom.url, "--fail-on", "red"],
+             "--html", str(html), "--prometheus-url", prometheus.url, "--fail-on", "red"],
             capture_output=True, text=True, check=False)
         assert result.returncode == 1, result.stderr  # --fail-on red
         after = json.loads(result.stdout)
@@ -136,13 +138,12 @@ def test_drift_alert_reaches_the_webhook_and_scorecard_degrades(
 
 
     # --- every dashboard query is valid PromQL and returns data on this stack
-    for expr in dashboards.all_queries(dashboards.overview_dashboard()):
-        concrete = expr.replace("$model", "churn").replace("$version", "v1")
-        assert prom.query(concrete), f"empty dashboard query: {concrete}"
+    prom.assert_panels_return_data(prometheus.url, dashboards.overview_dashboard(),
+                                   variables={"model": "churn", "version": "v1"})
 
     # --- malformed log lines are counted, the exporter keeps running
     with (stack.data / "predictions.jsonl").open("a") as handle:
         handle.write("this is not json\n{\"id\": 1}\n")
-    wait_for(lambda: prom.query(
+    wait_for(lambda: prometheus.query(
         'modelmon_exporter_malformed_lines_total{log="predictions"} >= 2'), timeout=30)
-    assert prom.query('up{job="modelmon-exporter"} == 1')
+    assert prometheus.query('up{job="modelmon-exporter"} == 1')
