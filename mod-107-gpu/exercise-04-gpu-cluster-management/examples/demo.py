@@ -13,7 +13,11 @@ from pathlib import Path
 
 import yaml
 from aiinfra_shared.procs.ports import free_port, wait_for_http
-from aiinfra_shared.procs.services import start_alertmanager, start_prometheus
+from aiinfra_shared.procs.services import (
+    BACKFILL_RETENTION,
+    start_alertmanager,
+    start_prometheus,
+)
 
 from gpufleet import backfill, rules
 from gpufleet import fleet as fleetfile
@@ -59,9 +63,10 @@ def main() -> int:
                       {"targets": [am.url.removeprefix("http://")]}]}]},
                   "scrape_configs": [{"job_name": "dcgm", "honor_labels": True,
                                       "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}]}
+        backfill.load_blocks(work / "prometheus" / "data", history)  # one block per month
         prom = start_prometheus(work / "prometheus", config,
                                 rule_files={"rules.yml": yaml.safe_dump(rules.rule_groups(fleet))},
-                                backfill=history)
+                                retention=BACKFILL_RETENTION)
         print(f"backfilled {truth.samples} samples of {MONTH} in "
               f"{time.perf_counter() - began:.1f} s; Prometheus {prom.url}", flush=True)
         prom.wait_for_targets_up(timeout=30)

@@ -142,9 +142,8 @@ def exporter(scenario: str | None, host: str, port: int, node: str | None,
 @click.option("--seed", default=7, show_default=True, type=int)
 @errors
 def backfill(fleet_path: Path | None, month: str, data_dir: Path, seed: int) -> None:
-    """Synthesize a month of DCGM series and load it with promtool (create-blocks-from)."""
-    from aiinfra_shared.procs.services import backfill_prometheus
-
+    """Synthesize a month of DCGM series and load it with promtool (create-blocks-from).
+    Exit 5 when promtool is missing or fails."""
     from gpufleet import backfill as bf
 
     fleet = _fleet(fleet_path)
@@ -157,7 +156,7 @@ def backfill(fleet_path: Path | None, month: str, data_dir: Path, seed: int) -> 
     started = time.perf_counter()
     truth = bf.write(fleet, month, scratch, seed)
     try:
-        backfill_prometheus(data_dir, scratch)
+        bf.load_blocks(data_dir, scratch)
     finally:
         scratch.unlink(missing_ok=True)
     seconds = time.perf_counter() - started

@@ -29,7 +29,8 @@ from gpufleet.rules import ALLOCATED
 OWNED_METADATA = ("labels",)
 PLURALS = {"ClusterQueue": "clusterqueues", "LocalQueue": "localqueues",
            "ResourceFlavor": "resourceflavors", "ClusterPolicy": "clusterpolicies",
-           "PrometheusRule": "prometheusrules", "ServiceMonitor": "servicemonitors"}
+           "PrometheusRule": "prometheusrules", "ServiceMonitor": "servicemonitors",
+           "Queue": "queues"}
 CORE_KINDS: dict[str, str] = {  # kind -> snake-case name in the client's method names
     "ConfigMap": "config_map", "ResourceQuota": "resource_quota",
     "LimitRange": "limit_range", "PodTemplate": "pod_template",

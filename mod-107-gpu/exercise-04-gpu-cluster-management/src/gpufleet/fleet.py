@@ -1,6 +1,12 @@
 """fleet.yaml: GPU pools, teams with Kueue-style quotas and budgets, prices (pydantic).
 
 Every error becomes one `FleetError` line naming the field (`teams.1.quota.h100: ...`).
+
+MIG strategies (GPU Operator `mig.strategy`): `single` (default) gives each MIG pool one
+profile, exposed as `nvidia.com/gpu`, so quotas count instances under the pool's name;
+`mixed` lets a pool carry several profiles, each exposed as its own resource
+`nvidia.com/mig-<profile>`, so a team's quota for such a pool is given per profile with
+`<pool>/<profile>` keys (`h100-mig/1g.10gb: 7`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,12 @@ from gpufleet.errors import FleetError
 from gpufleet.profiles import MODELS
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+def mig_resource(profile: str) -> str:
+    """The extended resource the device plugin exposes for a profile under `mixed`."""
+    return f"nvidia.com/mig-{profile}"
 
 
 class _Strict(BaseModel):
@@ -69,10 +81,16 @@ class Pool(_Strict):
             if slices > spec.max_compute_slices:
                 raise ValueError(f"MIG layout uses {slices} compute slices, {self.model} "
                                  f"has at most {spec.max_compute_slices}")
-            if len(self.mig) != 1:
-                raise ValueError("mig.strategy single needs one MIG profile per pool")
         # END SOLUTION
         return self
+
+    def resources(self, strategy: str = "single") -> dict[str, int]:
+        """Allocatable units per extended resource name for this pool under `strategy`."""
+        # BEGIN SOLUTION
+        if self.mig and strategy == "mixed":
+            return {mig_resource(p): self.gpus * n for p, n in sorted(self.mig.items())}
+        return {GPU_RESOURCE: self.capacity}
+        # END SOLUTION
 
 
 class Team(_Strict):
@@ -86,6 +104,12 @@ class Team(_Strict):
     lending_limit: int | None = Field(None, alias="lendingLimit")
     priority: int = Field(100, ge=0, le=1_000_000_000)
     monthly_gpu_hours: float | None = Field(None, alias="monthlyGpuHours", gt=0)
+
+    def quota_for(self, pool: str, profile: str | None = None) -> int:
+        """Nominal quota in `pool` (per profile for a MIG pool under `mixed`)."""
+        if profile is not None and f"{pool}/{profile}" in self.quota:
+            return self.quota[f"{pool}/{profile}"]
+        return self.quota.get(pool, 0)
 
     @model_validator(mode="after")
     def _check(self) -> Team:
@@ -108,8 +132,14 @@ class Team(_Strict):
         return self
 
 
+class MigSettings(_Strict):
+    strategy: Literal["single", "mixed"] = "single"
+
+
 class Fleet(_Strict):
     cluster: str = Field("gpufleet", pattern=DNS_LABEL)
+    mig: MigSettings = MigSettings()
+    scheduler: Literal["kueue", "volcano"] = "kueue"  # who queues the teams' workloads
     pools: list[Pool] = Field(min_length=1, max_length=16)
     teams: list[Team] = Field(min_length=1)
     prices: dict[str, Decimal]  # GPU model -> USD per GPU-hour
@@ -131,15 +161,39 @@ class Fleet(_Strict):
                               ("teams.namespace", [t.namespace for t in self.teams])):
             if len(set(values)) != len(values):
                 raise ValueError(f"{label}: must be unique")
-        for index, team in enumerate(self.teams):
-            for pool_name in team.quota:
-                if pool_name not in names:
-                    raise ValueError(f"teams.{index}.quota.{pool_name}: no such pool")
+        mixed = self.mig.strategy == "mixed"
         for pool in self.pools:
-            nominal = sum(t.quota.get(pool.name, 0) for t in self.teams)
-            if nominal > pool.capacity:
-                raise ValueError(f"pools.{pool.name}: teams' nominal quota {nominal} exceeds "
-                                 f"its capacity {pool.capacity}")
+            if pool.mig and not mixed and len(pool.mig) != 1:
+                raise ValueError(f"pools.{pool.name}: mig.strategy single needs one MIG "
+                                 f"profile per pool (set mig.strategy: mixed)")
+        for index, team in enumerate(self.teams):
+            for key, value in team.quota.items():
+                pool_name, _, profile = key.partition("/")
+                where = f"teams.{index}.quota.{key}"
+                if pool_name not in names:
+                    raise ValueError(f"{where}: no such pool")
+                pool = self.pool(pool_name)
+                if profile:
+                    if not (mixed and pool.mig):
+                        raise ValueError(f"{where}: per-profile quota needs a MIG pool and "
+                                         f"mig.strategy mixed")
+                    if profile not in pool.mig:
+                        raise ValueError(f"{where}: profile {profile} is not in the pool's "
+                                         f"layout ({', '.join(sorted(pool.mig))})")
+                elif mixed and pool.mig and value:
+                    raise ValueError(f"{where}: under mig.strategy mixed give the quota per "
+                                     f"profile ({pool_name}/<profile>)")
+        for pool in self.pools:
+            profiles: list[str | None] = [None]
+            if mixed and pool.mig:
+                profiles = list(sorted(pool.mig))
+            for one, (resource, units) in zip(profiles, pool.resources(
+                    self.mig.strategy).items(), strict=True):
+                nominal = sum(t.quota_for(pool.name, one) for t in self.teams)
+                if nominal > units:
+                    what = f"{pool.name}/{one}" if one else pool.name
+                    raise ValueError(f"pools.{what}: teams' nominal quota {nominal} exceeds "
+                                     f"its capacity {units} ({resource})")
             if pool.model not in self.prices:
                 raise ValueError(f"prices.{pool.model}: missing price for pool {pool.name}")
         for model, price in self.prices.items():

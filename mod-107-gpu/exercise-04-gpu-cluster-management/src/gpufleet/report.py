@@ -3,13 +3,21 @@
 Allocated hours count dcgm samples with a pod (x interval); MIG instances weigh their share
 of compute slices. Cost is allocated hours x the model's price; the fleet's cost is every
 GPU-hour of the month, the remainder is the "(unallocated)" row. Cents are split by largest
-remainder so the rows add up to the fleet cost exactly."""
+remainder so the rows add up to the fleet cost exactly.
+
+Time-sliced GPUs (series with a `vgpu` label: one per pod sharing the GPU, all carrying the
+device-level value, dcgm-exporter#587) are split fairly instead of charged whole to every
+pod: at each scrape, a GPU goes to the namespaces on it in proportion to their summed
+`gpufleet_process_sm_util`; when nobody computed (the SM sum is 0 or absent) it is split
+evenly among the pods allocated then. The per-scrape shares of a GPU add up to 1, so a
+shared GPU's hours are counted once. Used hours on a shared GPU are the pod's own SM %."""
 
 from __future__ import annotations
 
 import csv
 import html
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -51,17 +59,49 @@ class Report:
         return sum((getattr(r, attr) for r in self.rows), Decimal(0))
 
 
-def queries(window_s: int) -> dict[str, str]:
-    """The three PromQL queries the report runs at the end of the month."""
+def shared_share_expr(interval_s: int) -> str:
+    """Per (GPU, model, namespace) share of a time-sliced GPU at one scrape (sums to 1 per GPU).
+
+    Each selector reads `[interval - 1 ms]` so that, evaluated on the scrape grid, it sees
+    exactly that scrape's sample (an instant selector would look back 5 minutes)."""
+    # BEGIN SOLUTION
+    now = f"[{interval_s * 1000 - 1}ms]"
+    sm_ns = (f'sum by (UUID, modelName, namespace) (last_over_time('
+             f'gpufleet_process_sm_util{{vgpu!=""}}{now}))')
+    sm_gpu = f'sum by (UUID) (last_over_time(gpufleet_process_sm_util{{vgpu!=""}}{now}))'
+    pods_ns = (f'count by (UUID, modelName, namespace) (last_over_time('
+               f'DCGM_FI_DEV_GPU_UTIL{{vgpu!="", pod!=""}}{now}))')
+    pods_gpu = f'count by (UUID) (last_over_time(DCGM_FI_DEV_GPU_UTIL{{vgpu!="", pod!=""}}{now}))'
+    return (f"({sm_ns} / on (UUID) group_left () ({sm_gpu} > 0)) or "
+            f"(({pods_ns} / on (UUID) group_left () {pods_gpu}) "
+            f"unless on (UUID) ({sm_gpu} > 0))")
+    # END SOLUTION
+
+
+def queries(window_s: int, interval_s: int = 30, shared: bool = True) -> dict[str, str]:
+    """The PromQL queries the report runs at the end of the month.
+
+    Whole GPUs and MIG instances (no `vgpu` label): `samples` counts every sample by
+    namespace (no namespace: the GPU was free; dcgm-exporter's pod mapping sets namespace
+    and pod together), so one pass gives both the allocated and the fleet's GPU-samples;
+    `used` sums the utilisation of allocated samples. With `shared` (the fleet has
+    time-slicing pools), the fair split of time-sliced GPUs (a subquery on the scrape grid)
+    and their SM-utilisation use."""
     # BEGIN SOLUTION
     by = "namespace, modelName, GPU_I_PROFILE"
-    return {
-        "allocated": f'sum by ({by}) (count_over_time(DCGM_FI_DEV_GPU_UTIL{{pod!=""}}'
-                     f"[{window_s}s]))",
-        "used": f'sum by ({by}) (sum_over_time(DCGM_FI_DEV_GPU_UTIL{{pod!=""}}[{window_s}s]))',
-        "all": f"sum by (modelName, GPU_I_PROFILE) (count_over_time(DCGM_FI_DEV_GPU_UTIL"
-               f"[{window_s}s]))",
+    out = {
+        "samples": f'sum by ({by}) (count_over_time(DCGM_FI_DEV_GPU_UTIL{{vgpu=""}}'
+                   f"[{window_s}s]))",
+        "used": f'sum by ({by}) (sum_over_time(DCGM_FI_DEV_GPU_UTIL{{pod!="", vgpu=""}}'
+                f"[{window_s}s]))",
     }
+    if shared:
+        out["shared_allocated"] = (f"sum by (namespace, modelName) (sum_over_time(("
+                                   f"{shared_share_expr(interval_s)})"
+                                   f"[{window_s}s:{interval_s}s]))")
+        out["shared_used"] = (f'sum by (namespace, modelName) (sum_over_time('
+                              f'gpufleet_process_sm_util{{vgpu!=""}}[{window_s}s]))')
+    return out
     # END SOLUTION
 
 
@@ -78,9 +118,13 @@ def split_cents(exact: list[Decimal], total: Decimal) -> list[Decimal]:
 
 
 def build(fleet: Fleet, prom: PrometheusClient, month: str) -> Report:
-    """Query Prometheus (every query before anything is computed or written)."""
+    """Query Prometheus (every query, concurrently, before anything is computed or written)."""
     start, end = month_bounds(month)
-    results = {name: prom.query(expr, at=end - 1) for name, expr in queries(end - start).items()}
+    shared = any(p.time_slicing_replicas for p in fleet.pools)
+    exprs = queries(end - start, fleet.scrape_interval_s, shared)
+    with ThreadPoolExecutor(max_workers=len(exprs)) as pool:
+        futures = {name: pool.submit(prom.query, expr, end - 1) for name, expr in exprs.items()}
+        results = {name: future.result() for name, future in futures.items()}
     hours_per_sample = Decimal(fleet.scrape_interval_s) / Decimal(3600)
     # BEGIN SOLUTION
     def weight_price(metric: dict[str, str]) -> tuple[Decimal, Decimal]:
@@ -93,23 +137,31 @@ def build(fleet: Fleet, prom: PrometheusClient, month: str) -> Report:
     allocated: dict[str, Decimal] = {}
     used: dict[str, Decimal] = {}
     cost: dict[str, Decimal] = {}
-    for item in results["allocated"]:
-        ns = item["metric"].get("namespace", "")
-        weight, price = weight_price(item["metric"])
-        hours = Decimal(item["value"][1]) * hours_per_sample * weight
-        allocated[ns] = allocated.get(ns, Decimal(0)) + hours
-        cost[ns] = cost.get(ns, Decimal(0)) + hours * price
-    for item in results["used"]:
-        ns = item["metric"].get("namespace", "")
-        weight, _ = weight_price(item["metric"])
-        hours = Decimal(item["value"][1]) / 100 * hours_per_sample * weight
-        used[ns] = used.get(ns, Decimal(0)) + hours
     fleet_hours, fleet_exact = Decimal(0), Decimal(0)
-    for item in results["all"]:
+    for item in results["samples"]:
+        ns = item["metric"].get("namespace", "")
         weight, price = weight_price(item["metric"])
         hours = Decimal(item["value"][1]) * hours_per_sample * weight
         fleet_hours += hours
         fleet_exact += hours * price
+        if ns:
+            allocated[ns] = allocated.get(ns, Decimal(0)) + hours
+            cost[ns] = cost.get(ns, Decimal(0)) + hours * price
+    for item in results.get("shared_allocated", []):
+        ns = item["metric"].get("namespace", "")
+        _, price = weight_price(item["metric"])
+        hours = Decimal(item["value"][1]) * hours_per_sample
+        allocated[ns] = allocated.get(ns, Decimal(0)) + hours
+        cost[ns] = cost.get(ns, Decimal(0)) + hours * price
+        fleet_hours += hours
+        fleet_exact += hours * price
+    for name, weighted in (("used", True), ("shared_used", False)):
+        for item in results.get(name, []):
+            ns = item["metric"].get("namespace", "")
+            weight, _ = weight_price(item["metric"])
+            hours = Decimal(item["value"][1]) / 100 * hours_per_sample \
+                * (weight if weighted else 1)
+            used[ns] = used.get(ns, Decimal(0)) + hours
     fleet_cost = fleet_exact.quantize(CENT, ROUND_HALF_UP)
     names = {t.namespace: t.name for t in fleet.teams}
     namespaces = [t.namespace for t in fleet.teams] + sorted(set(allocated) - set(names))

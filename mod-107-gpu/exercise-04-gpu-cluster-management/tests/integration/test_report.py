@@ -44,6 +44,53 @@ def test_planted_series_give_the_known_answer(planted_prometheus: str, tmp_path:
     assert csv[1] == "a,team-a,6.00,2.40,3.60,15.00"
 
 
+SHARED = {
+    "scrapeIntervalSeconds": 30,
+    "pools": [{"name": "l4", "model": "L4", "gpus": 2, "timeSlicingReplicas": 4}],
+    "teams": [{"name": "a", "namespace": "team-a", "quota": {"l4": 4}},
+              {"name": "b", "namespace": "team-b", "quota": {"l4": 2}},
+              {"name": "c", "namespace": "team-c", "quota": {"l4": 2}}],
+    "prices": {"L4": "0.80"},
+}
+
+
+def _shared_rows(url: str, tmp_path: Path) -> dict[str, dict[str, str]]:
+    fleet = write_fleet(tmp_path / "fleet.yaml", SHARED)
+    result = run_cli("report", "--fleet", str(fleet), "--prometheus", url, "--month", MONTH,
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    return {r["team"]: r for r in json.loads(result.stdout)["rows"]}
+
+
+@pytest.mark.points(4)
+def test_time_sliced_gpu_is_split_by_sm_utilisation(shared_prometheus: str, tmp_path: Path
+                                                    ) -> None:
+    """GPU 0, time-sliced: a at 60 % SM and b at 20 % for 2 h (3:1), then 1 h nobody computes
+    (split evenly): a 1.5 + 0.5 = 2.0 h, b 0.5 + 0.5 = 1.0 h. Charging whole GPUs per pod (the
+    duplicated dcgm series) would bill 3 h each for one GPU's 3 h."""
+    rows = _shared_rows(shared_prometheus, tmp_path)
+    b = rows["b"]
+    assert (b["allocated_gpu_h"], b["used_gpu_h"], b["idle_gpu_h"], b["cost_usd"]) == (
+        "1.00", "0.40", "0.60", "0.80")
+    # a also holds GPU 1 (below): 2.0 h on GPU 0 + 2.0 h on GPU 1
+    assert rows["a"]["allocated_gpu_h"] == "4.00" and rows["a"]["cost_usd"] == "3.20"
+    assert rows["a"]["used_gpu_h"] == "2.20"  # 60 % x 2 h + 50 % x 2 h
+    # 5 GPU-hours in all (GPU 0 3 h, GPU 1 2 h), each counted once; nothing unallocated
+    assert rows["total"]["allocated_gpu_h"] == "5.00"
+    assert rows["total"]["cost_usd"] == "4.00" and rows["(unallocated)"]["cost_usd"] == "0.00"
+
+
+@pytest.mark.points(2)
+@pytest.mark.hidden
+def test_an_idle_pod_beside_a_busy_one_pays_nothing(shared_prometheus: str, tmp_path: Path
+                                                    ) -> None:
+    """GPU 1: c's process sits at 0 % SM while a computes at 50 %: the GPU is a's alone."""
+    rows = _shared_rows(shared_prometheus, tmp_path)
+    assert (rows["c"]["allocated_gpu_h"], rows["c"]["cost_usd"]) == ("0.00", "0.00")
+    assert sum(Decimal(r["cost_usd"]) for k, r in rows.items() if k != "total") == \
+        Decimal("4.00")
+
+
 @pytest.mark.points(4)
 def test_month_report_matches_the_generated_truth_to_the_cent(month_prometheus: Backfilled
                                                               ) -> None:
@@ -51,22 +98,29 @@ def test_month_report_matches_the_generated_truth_to_the_cent(month_prometheus: 
     built = report.build(fleet, PrometheusClient(month_prometheus.url), MONTH)
     hours = Decimal(fleet.scrape_interval_s) / 3600
     model_of = {MODELS[k].dcgm_name: k for k in MODELS}
+    assert any(truth.shared_allocated.values())  # the L4 pool is time-sliced
     for row in built.rows[:-1]:
         expected = sum((Decimal(n) * hours * slice_weight(model_of[m], p or None)
                         for (ns, m, p), n in truth.allocated_samples.items()
                         if ns == row.namespace), Decimal(0))
-        assert row.allocated == expected
+        shared = sum((Decimal(str(x)) * hours for (ns, _), x in truth.shared_allocated.items()
+                      if ns == row.namespace), Decimal(0))
+        assert abs(row.allocated - expected - shared) < Decimal("1e-6")
         used = sum((Decimal(str(u)) / 100 * hours
                     * slice_weight(model_of[m], p or None)
                     for (ns, m, p), u in truth.util_sum.items() if ns == row.namespace),
                    Decimal(0))
+        used += sum((Decimal(str(u)) / 100 * hours
+                     for (ns, _), u in truth.shared_sm_sum.items() if ns == row.namespace),
+                    Decimal(0))
         assert abs(row.used - used) < Decimal("0.001")
+        assert row.used <= row.allocated
     all_hours = sum((Decimal(n) * hours * slice_weight(model_of[m], p or None)
                      for (m, p), n in truth.all_samples.items()), Decimal(0))
-    assert built.fleet_gpu_hours == all_hours
-    # 5 GPUs (4 H100 + one A100 cut in 3 x 2/7) for 30 days
-    assert abs(built.fleet_gpu_hours - (Decimal(720) * 4 + Decimal(720) * 6 / 7)) < \
-        Decimal("1e-9")
+    assert abs(built.fleet_gpu_hours - all_hours) < Decimal("1e-6")
+    # 6 GPUs (4 H100 + one A100 cut in 3 x 2/7 + one time-sliced L4) for 30 days
+    assert abs(built.fleet_gpu_hours - (Decimal(720) * 5 + Decimal(720) * 6 / 7)) < \
+        Decimal("1e-6")
     assert built.total("cost") == built.fleet_cost
     assert built.fleet_cost == (sum(
         (Decimal(n) * hours * slice_weight(model_of[m], p or None)

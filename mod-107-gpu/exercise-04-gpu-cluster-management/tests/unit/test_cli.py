@@ -50,6 +50,23 @@ BAD = {
                             "pools.h100: teams' nominal quota 22 exceeds its capacity 16"),
     "missing price": (lambda d: d["prices"].pop("L4"), "prices.L4: missing price"),
     "unknown field": (lambda d: d["teams"][0].update(quotas={}), "teams.0.quotas: Extra inputs"),
+    "two MIG profiles under single": (
+        lambda d: d["pools"][1].update(mig={"3g.40gb": 1, "1g.10gb": 4}),
+        "pools.h100-mig: mig.strategy single needs one MIG profile per pool"),
+    "mixed layout over 7 slices": (
+        lambda d: (d.update(mig={"strategy": "mixed"}),
+                   d["pools"][1].update(mig={"3g.40gb": 2, "2g.20gb": 1}),
+                   [t["quota"].pop("h100-mig") for t in d["teams"]]),
+        "pools.1: MIG layout uses 8 compute slices, H100-80GB has at most 7"),
+    "mixed quota not per profile": (
+        lambda d: d.update(mig={"strategy": "mixed"}),
+        "teams.1.quota.h100-mig: under mig.strategy mixed give the quota per profile"),
+    "profile not in the layout": (
+        lambda d: (d.update(mig={"strategy": "mixed"}),
+                   [t["quota"].pop("h100-mig") for t in d["teams"]],
+                   d["teams"][1]["quota"].update({"h100-mig/3g.40gb": 1})),
+        "teams.1.quota.h100-mig/3g.40gb: profile 3g.40gb is not in the pool's layout"),
+    "unknown scheduler": (lambda d: d.update(scheduler="slurm"), "scheduler: Input should be"),
 }
 
 
