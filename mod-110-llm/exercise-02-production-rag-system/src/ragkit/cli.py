@@ -355,6 +355,9 @@ def eval_cmd(ctx: click.Context, dataset: Path | None, corpus: Path | None, mode
               help="Hybrid fusion functions to compare.")
 @click.option("--section-headers", "headers", default="1", show_default=True,
               help="Contextual section headers in chunks: 1, 0 or 0,1 (chunking: re-embeds).")
+@click.option("--per-source", default="", show_default="the configured value",
+              help="retrieval.max_per_source values (chunks of one document; 0 = off), "
+                   "e.g. 0,1,2.")
 @_SUITE
 @_SPLIT
 @click.option("--top", type=int, default=5, show_default=True, help="Rows to show.")
@@ -362,9 +365,11 @@ def eval_cmd(ctx: click.Context, dataset: Path | None, corpus: Path | None, mode
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def tune(ctx: click.Context, dataset: Path | None, corpus: Path | None, chunk_sizes: str,
-         overlaps: str, ks: str, weights: str, fusions: str, headers: str, suite: str | None,
-         split: str | None, top: int, data_dir: Path | None, as_json: bool) -> None:
-    """Grid-search chunk size/overlap, k and hybrid weights; best configuration by nDCG@10.
+         overlaps: str, ks: str, weights: str, fusions: str, headers: str, per_source: str,
+         suite: str | None, split: str | None, top: int, data_dir: Path | None,
+         as_json: bool) -> None:
+    """Grid-search chunk size/overlap, k, hybrid weights and source collapsing; best
+    configuration by nDCG@10.
 
     \b
       ragkit tune --chunk-sizes 400,800 --overlaps 0,50 --ks 3,5 --weights 1:1,0.5:1
@@ -380,9 +385,13 @@ def tune(ctx: click.Context, dataset: Path | None, corpus: Path | None, chunk_si
         fusion_list = tuple(f.strip() for f in fusions.split(",") if f.strip())
         if not fusion_list or set(fusion_list) - {"rrf", "convex"}:
             raise ValueError(f"fusions must be rrf and/or convex, got '{fusions}'")
+        caps = tuple(int(x) for x in per_source.split(",") if x.strip())
+        if any(c < 0 for c in caps):
+            raise ValueError(f"per-source values must be >= 0, got '{per_source}'")
         space = TuneSpace(
             fusions=fusion_list,
             section_headers=tuple(bool(int(x)) for x in headers.split(",")),
+            per_source=caps,
             chunk_sizes=tuple(int(x) for x in chunk_sizes.split(",")),
             overlaps=tuple(int(x) for x in overlaps.split(",")),
             ks=tuple(int(x) for x in ks.split(",")),
@@ -395,7 +404,8 @@ def tune(ctx: click.Context, dataset: Path | None, corpus: Path | None, chunk_si
         dataset, corpus = _resolve_eval_inputs(settings, suite, dataset, corpus)
         items = load_dataset(dataset, split)
         total = (len(space.chunk_sizes) * len(space.overlaps) * len(space.ks)
-                 * len(space.weights) * len(space.fusions) * len(space.section_headers))
+                 * len(space.weights) * len(space.fusions) * len(space.section_headers)
+                 * max(1, len(space.per_source)))
         with progress_bar("Tuning", total=total) as advance:
             rows = run_tune(settings, corpus, items, space,
                             lambda s: RagSystem(s, embedder=base.embedder,

@@ -101,6 +101,11 @@ class RetrievalSettings(BaseModel):
     # BM25 over chunk text plus its document title and section heading (BM25F-style field
     # weights: the heading's terms count `heading_weight` times); 0 = text only.
     heading_weight: float = Field(default=0.0, ge=0.0, le=10.0)
+    # Source collapsing (retrieval.collapse_by_source, as OpenSearch's `collapse`): at most
+    # this many chunks of one document before the chunks of other documents; the held-back
+    # chunks follow in rank order. 0 = off. 1 (documents ranked by their best chunk) was chosen
+    # by `ragkit tune --per-source 0,1,2,3` on the tuning half of the Python-docs set.
+    max_per_source: int = Field(default=1, ge=0, le=1000)
 
 
 class ChromaSettings(BaseModel):

@@ -254,12 +254,15 @@ class TuneSpace:
     mode: str = "hybrid"
     section_headers: tuple[bool, ...] = (True,)
     fusions: tuple[str, ...] = ("convex", "rrf")
+    # retrieval.max_per_source values to compare; empty = the configured one only
+    per_source: tuple[int, ...] = ()
 
 
 def tune(settings: Settings, corpus: Path, items: Sequence[QAItem], space: TuneSpace,
          make_system: Callable[[Settings], Any],
          progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    """Grid search; each chunking gets its own scratch collection. Sorted best first by
+    """Grid search (chunking, k, fusion and its weights, source collapsing); each chunking gets
+    its own scratch collection. Sorted best first by
     nDCG@10, then context recall (relevant documents among the k chunks), then the smaller k
     (cheaper prompts)."""
     # BEGIN SOLUTION: grid over chunking, k and weights; one scratch collection per chunking
@@ -279,15 +282,16 @@ def tune(settings: Settings, corpus: Path, items: Sequence[QAItem], space: TuneS
         system = make_system(trial)
         system.ingest(corpus)
         try:
-            for k, fusion, (wv, wb) in itertools.product(space.ks, space.fusions,
-                                                         space.weights):
+            caps = space.per_source or (trial.retrieval.max_per_source,)
+            for k, fusion, (wv, wb), cap in itertools.product(space.ks, space.fusions,
+                                                              space.weights, caps):
                 rs = trial.retrieval.model_copy(update={"k": k, "vector_weight": wv,
                                                         "bm25_weight": wb, "mode": space.mode,
-                                                        "fusion": fusion})
+                                                        "fusion": fusion, "max_per_source": cap})
                 result = evaluate(system, items, retrieval=rs)
                 rows.append({"chunk_size": size, "chunk_overlap": overlap,
                              "section_headers": headers, "k": k, "fusion": fusion,
-                             "vector_weight": wv, "bm25_weight": wb,
+                             "vector_weight": wv, "bm25_weight": wb, "max_per_source": cap,
                              "ndcg@10": result.retrieval["ndcg@10"],
                              "context_recall": result.retrieval["context_recall"],
                              "mrr": result.retrieval["mrr"]})

@@ -1,7 +1,8 @@
-"""Retrieval: vector (Chroma), BM25, hybrid with reciprocal rank fusion, MMR, optional rerank.
+"""Retrieval: vector (Chroma), BM25, hybrid (convex or reciprocal rank fusion), MMR, optional
+rerank, and source collapsing.
 
-The ranking math (`rrf_fuse`, `mmr_select`, `BM25Index`) is pure and unit-tested on hand-made
-inputs; `Retriever` wires it to the store and the embedder.
+The ranking math (`rrf_fuse`, `convex_fuse`, `mmr_select`, `collapse_by_source`, `BM25Index`)
+is pure and unit-tested on hand-made inputs; `Retriever` wires it to the store and embedder.
 """
 
 from __future__ import annotations
@@ -209,6 +210,28 @@ def mmr_select(query: npt.NDArray[np.float32], candidates: npt.NDArray[np.float3
     # END SOLUTION
 
 
+def collapse_by_source(hits: Sequence[Hit], per_source: int) -> list[Hit]:
+    """Field collapsing on the `source` metadata (as OpenSearch/Elasticsearch `collapse`):
+    walk the ranking and keep at most `per_source` chunks of any one document; the chunks held
+    back follow afterwards in their own rank order. 0 = off. The first hit never moves, and
+    with 1 the head of the list is the documents ranked by their best chunk (MaxP)."""
+    # BEGIN SOLUTION: keep rank order, hold back a source's chunks past its quota
+    if per_source <= 0:
+        return list(hits)
+    taken: Counter[str] = Counter()
+    head: list[Hit] = []
+    tail: list[Hit] = []
+    for hit in hits:
+        source = str(hit.metadata.get("source"))
+        if taken[source] < per_source:
+            taken[source] += 1
+            head.append(hit)
+        else:
+            tail.append(hit)
+    return head + tail
+    # END SOLUTION
+
+
 class Reranker(Protocol):
     def score(self, query: str, texts: list[str]) -> list[float]: ...
 
@@ -244,7 +267,8 @@ class Retrieval:
 
 
 class Retriever:
-    """Vector / BM25 / hybrid (RRF) / hybrid+MMR over one collection."""
+    """Vector / BM25 / hybrid (convex or RRF) / hybrid+MMR over one collection, then source
+    collapsing (`max_per_source`)."""
 
     def __init__(self, store: ChromaStore, embedder: Embedder, collection: str,
                  settings: RetrievalSettings, reranker: Reranker | None = None) -> None:
@@ -303,11 +327,11 @@ class Retriever:
         rerank_scores: list[float] | None = None
         evidence: tuple[dict[str, float], dict[str, float]] | None = None
 
-        # BEGIN SOLUTION: per mode: vector, BM25, or RRF fusion (+ MMR); optional rerank
+        # BEGIN SOLUTION: per mode: vector, BM25, or fusion (+ MMR); rerank; collapse; top k
         if s.mode == "vector":
-            hits = vec_hits[:k] if self.reranker is None else vec_hits
+            ranked = vec_hits
         elif s.mode == "bm25":
-            hits = bm_hits[:k] if self.reranker is None else bm_hits
+            ranked = bm_hits
         else:
             by_id = {h.id: h for h in bm_hits} | {h.id: h for h in vec_hits}
             if s.fusion == "convex":
@@ -319,15 +343,21 @@ class Retriever:
                                  k=s.rrf_k, weights=[s.vector_weight, s.bm25_weight])
             ranked = [replace(by_id[i], score=score) for i, score in fused]
             if s.mode == "hybrid_mmr":
-                ranked = self._mmr(qvec, ranked, vec_hits, vec_matrix, k, s)
-            hits = ranked if self.reranker is not None else ranked[:k]
-        if self.reranker is not None and hits:
+                picked = self._mmr(qvec, ranked, vec_hits, vec_matrix, k, s)
+                chosen = {h.id for h in picked}
+                # the rest (fused order) only fills places the source collapse frees up
+                rest = [] if self.reranker is not None else [
+                    h for h in ranked if h.id not in chosen]
+                ranked = picked + rest
+        if self.reranker is not None and ranked:
             t3 = time.perf_counter()
-            scores = self.reranker.score(query, [h.text for h in hits])
-            order = sorted(range(len(hits)), key=lambda i: -scores[i])[:k]
-            hits = [replace(hits[i], score=scores[i]) for i in order]
-            rerank_scores = [scores[i] for i in order]
+            scores = self.reranker.score(query, [h.text for h in ranked])
+            order = sorted(range(len(ranked)), key=lambda i: -scores[i])
+            ranked = [replace(ranked[i], score=scores[i]) for i in order]
             timings["rerank_s"] = time.perf_counter() - t3
+        hits = collapse_by_source(ranked, s.max_per_source)[:k]
+        if self.reranker is not None:
+            rerank_scores = [h.score for h in hits]
         confidence, threshold = self._confidence(query, qvec, hits, vec_hits, bm_scores,
                                                  rerank_scores, s, evidence)
         return Retrieval(hits=hits, max_similarity=max_sim, timings=timings,

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from ragkit.adapters.chroma import Hit
-from ragkit.retrieval import BM25Index, matches, mmr_select, rrf_fuse, tokenize
+from ragkit.retrieval import (
+    BM25Index,
+    collapse_by_source,
+    matches,
+    mmr_select,
+    rrf_fuse,
+    tokenize,
+)
 
 
 @pytest.mark.points(4)
@@ -116,3 +123,16 @@ def test_bm25_ceiling_and_heading_field() -> None:
     assert index.scores("rollback")[0] == 0.0  # heading ignored by default
     weighted = BM25Index(records, heading_weight=2.0)
     assert weighted.scores("rollback")[0] > 0.0  # the section heading now counts
+
+
+@pytest.mark.points(3)
+def test_collapse_by_source_holds_back_a_documents_extra_chunks() -> None:
+    def hit(chunk: str) -> Hit:
+        return Hit(chunk, chunk, {"source": chunk[0]}, 0.0)
+
+    ranked = [hit(c) for c in ("a1", "a2", "b1", "a3", "c1", "b2")]
+    ids = [h.id for h in collapse_by_source(ranked, 1)]
+    assert ids == ["a1", "b1", "c1", "a2", "a3", "b2"]  # best chunk of each, then the rest
+    assert [h.id for h in collapse_by_source(ranked, 2)] == ["a1", "a2", "b1", "c1", "b2", "a3"]
+    assert collapse_by_source(ranked, 0) == ranked  # off
+    assert collapse_by_source([], 1) == []
