@@ -163,7 +163,8 @@ def launch(config_path: Path | None, strategy: str | None, nproc: int | None, no
         result = do_launch(spec, [cfg], progress=progress)
     report = result.reports.get(cfg.name)
     if result.returncode != 0 or report is None:
-        reason = worker_error(result) or f"see the per-rank logs under {spec.out / 'logs'}"
+        reason = (worker_error(result) or result.error
+                  or f"see the per-rank logs under {spec.out / 'logs'}")
         code = result.returncode if result.returncode in (ExitCode.CONFIG,
                                                           ExitCode.CONFLICT) else 1
         raise CLIError(f"torchrun exited {result.returncode}: {reason}", code)

@@ -6,15 +6,25 @@ With `nodes=2`, two torchrun launchers run on loopback with the same rendezvous 
 "node" of `nproc` workers; node 0 hosts the c10d store (`--rdzv-conf is_host=true`), node 1
 joins it (`is_host=false`), as two machines would. Each attempt's per-rank stdout/stderr land
 under `log_dir/<run id>/attempt_<n>/<local rank>/`.
+
+`TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1`: every rendezvous round gets a fresh store (see
+`runtime`): the agent-hosted job-long store plus per-node restart counts let two nodes build
+one group under two namespaces after a failure. The launcher never waits on a node forever:
+with fixed membership a failed node stops the others, a node still running `node_grace_s`
+after another one exited is stopped, and the launchers die with this process
+(`PR_SET_PDEATHSIG`), so a killed CLI leaves no torchrun behind.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -37,6 +47,7 @@ class LaunchSpec:
     out: Path = Path("build/runs/latest")
     threads: int | None = 1
     monitor_interval: float = 0.5
+    node_grace_s: float = 60.0  # how long the other nodes may run after one has exited
     env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -52,6 +63,7 @@ class LaunchResult:
     reports: dict[str, dict[str, Any]]
     logs: list[Path]
     stderr_tail: str
+    error: str = ""  # the launcher's own one-line reason when it stopped a node
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -120,35 +132,54 @@ def launch(spec: LaunchSpec, configs: list[TrainConfig],
     run_id = f"disttrain-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, **spec.env, "PYTHONUNBUFFERED": "1",
            "DISTTRAIN_PROGRESS": str(spec.out / "progress.json")}
+    env.setdefault("TORCH_DISABLE_SHARE_RDZV_TCP_STORE", "1")
     if spec.threads:
         env["OMP_NUM_THREADS"] = str(spec.threads)
     started = time.perf_counter()
-    procs = []
-    for node in range(spec.nodes):
-        err = (spec.out / f"torchrun-node{node}.log").open("w")
-        procs.append((subprocess.Popen(torchrun_command(spec, node, run_id, plan), env=env,
-                                       stdout=err, stderr=subprocess.STDOUT,
-                                       start_new_session=True), err))
-        if node == 0 and spec.nodes > 1:
-            _wait_for_store(spec.host, spec.port, procs[0][0])
-    total = sum(c.steps for c in configs)
+    procs: list[tuple[subprocess.Popen[bytes], Any]] = []
+    error = ""
+    restore = _stop_on_sigterm()
     try:
+        for node in range(spec.nodes):
+            err = (spec.out / f"torchrun-node{node}.log").open("w")
+            procs.append((subprocess.Popen(torchrun_command(spec, node, run_id, plan), env=env,
+                                           stdout=err, stderr=subprocess.STDOUT,
+                                           start_new_session=True,
+                                           preexec_fn=_die_with_parent), err))
+            if node == 0 and spec.nodes > 1:
+                _wait_for_store(spec.host, spec.port, procs[0][0])
+        total = sum(c.steps for c in configs)
+        first_exit: float | None = None
         while any(p.poll() is None for p, _ in procs):
-            if spec.nnodes is None and any(p.poll() not in (None, 0) for p, _ in procs):
-                break  # fixed membership and a node failed: the rest would wait out join
+            codes = [p.poll() for p, _ in procs]
+            failed = [n for n, c in enumerate(codes) if c not in (None, 0)]
+            if spec.nnodes is None and failed:
+                # fixed membership and a node failed: the rest would wait out join timeouts
+                error = (f"node {failed[0]}'s torchrun exited {codes[failed[0]]}; stopped "
+                         "the other node(s)")
+                break
+            if first_exit is None and any(c is not None for c in codes):
+                first_exit = time.perf_counter()
+            if first_exit is not None and time.perf_counter() - first_exit > spec.node_grace_s:
+                running = [n for n, c in enumerate(codes) if c is None]
+                error = (f"node(s) {running} still running {spec.node_grace_s:.0f} s after "
+                         "another node exited; stopped")
+                break
             if progress is not None:
                 progress(_progress(spec.out, configs), total)
             if timeout is not None and time.perf_counter() - started > timeout:
                 raise TimeoutError(f"torchrun did not finish within {timeout:.0f} s")
             time.sleep(0.2)
     finally:
+        restore()
         for proc, handle in procs:
             if proc.poll() is None:
-                os.killpg(proc.pid, 15)
+                os.killpg(proc.pid, signal.SIGTERM)
                 try:
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, 9)
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
             handle.close()
     rc = max((p.returncode for p, _ in procs), key=abs)
     reports = {}
@@ -161,7 +192,31 @@ def launch(spec: LaunchSpec, configs: list[TrainConfig],
     logs = sorted((spec.out / "logs").rglob("*.log"))
     if (spec.out / "commbench.json").is_file():
         reports["commbench"] = json.loads((spec.out / "commbench.json").read_text())
-    return LaunchResult(rc, time.perf_counter() - started, spec.out, reports, logs, tail)
+    if error and rc == 0:
+        rc = 1
+    return LaunchResult(rc, time.perf_counter() - started, spec.out, reports, logs, tail, error)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM this torchrun when the launching process dies."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _stop_on_sigterm() -> Callable[[], None]:
+    """SIGTERM on the launcher unwinds `launch` (its `finally` stops the torchruns)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handle(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handle)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+    return restore
 
 
 def _wait_for_store(host: str, port: int, node0: subprocess.Popen[bytes],

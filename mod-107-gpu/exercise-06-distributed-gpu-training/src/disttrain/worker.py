@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 from aiinfra_shared.io import atomic_write_bytes, atomic_write_json
@@ -34,7 +35,8 @@ def write_result(out: Path, report: dict[str, Any], weights: dict[str, torch.Ten
 
 
 def run_plan(configs: list[TrainConfig], out: Path,
-             commbench: dict[str, Any] | None = None, device: str = "auto") -> None:
+             commbench: dict[str, Any] | None = None, device: str = "auto") -> bool:
+    """Run the plan on this rank; True when it ran in a process group (see `main`)."""
     from disttrain.train import train
 
     ctx = init_distributed(configs[0].device if configs else device)
@@ -52,8 +54,30 @@ def run_plan(configs: list[TrainConfig], out: Path,
                 atomic_write_json(out / "commbench.json",
                                   {"backend": ctx.backend, "world_size": ctx.world_size,
                                    "results": [r.as_dict() for r in rows]})
-    finally:
+        if ctx.distributed:
+            import torch.distributed as dist
+
+            dist.barrier()  # rank 0 has written every report: from here on nobody needs a peer
+    except BaseException:
         shutdown()
+        raise
+    if not ctx.distributed:
+        shutdown()
+    return ctx.distributed
+
+
+def _leave(code: int) -> NoReturn:
+    """End a worker of a process group without tearing gloo down.
+
+    Destroying the group while a peer closes its connections can std::terminate in gloo's
+    event loop ("terminate called without an active exception", SIGABRT): torchrun counts
+    that as a failed worker and restarts the node after a successful run. After the final
+    barrier there is nothing left to send, so the process leaves and the kernel closes the
+    sockets."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,10 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         payload = json.loads(args.plan.read_text())
         configs = [TrainConfig.model_validate(c) for c in payload["runs"]]
         args.out.mkdir(parents=True, exist_ok=True)
-        run_plan(configs, args.out, payload.get("commbench"), payload.get("device", "auto"))
+        distributed = run_plan(configs, args.out, payload.get("commbench"),
+                               payload.get("device", "auto"))
     except DisttrainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    if distributed:
+        _leave(0)
     return 0
 
 

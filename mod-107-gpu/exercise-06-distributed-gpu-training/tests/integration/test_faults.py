@@ -39,12 +39,10 @@ def test_killed_worker_resumes_from_the_last_checkpoint(tmp_path: Path) -> None:
 
 @pytest.mark.points(3)
 @pytest.mark.hidden
-@pytest.mark.skip(reason="flaky (2 of 5 runs): node 1's worker aborts in process-group setup "
-                         "('terminate called without an active exception') and its torchrun "
-                         "then waits; open in issue #29's note")
+@pytest.mark.timeout(300)  # fails, never hangs: the CLI is killed at 240 s, its torchruns with it
 def test_two_launchers_on_loopback_form_world_size_two(tmp_path: Path) -> None:
     result = cli("launch", "--nodes", "2", "--nproc", "1", "--steps", "6",
-                 "--port", str(free_port()), "--out", str(tmp_path), "--json")
+                 "--port", str(free_port()), "--out", str(tmp_path), "--json", timeout=240)
     assert result.returncode == 0, result.stderr + result.stdout
     report = json.loads(result.stdout)
     assert report["world_size"] == 2 and report["ranks_agree"]
