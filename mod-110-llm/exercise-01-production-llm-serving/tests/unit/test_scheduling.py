@@ -301,3 +301,91 @@ def test_detokenizing_is_incremental(tiny: tuple[object, object]) -> None:
     assert text == tokenizer.decode(reference, skip_special_tokens=True)  # type: ignore[attr-defined]
     assert len(lengths) >= 200
     assert max(lengths) <= 4  # a short window, not the whole output every token
+
+
+# ---------------------------------------------------------------- batched prefill
+
+
+class _CountingModel:
+    """The real model, recording the `input_ids` shape of every forward pass."""
+
+    def __init__(self, model: object) -> None:
+        self.model = model
+        self.shapes: list[tuple[int, int]] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.model, name)
+
+    def __call__(self, **kwargs: torch.Tensor) -> object:
+        self.shapes.append((int(kwargs["input_ids"].shape[0]),
+                            int(kwargs["input_ids"].shape[1])))
+        return self.model(**kwargs)  # type: ignore[operator]
+
+
+def _queue_then_start(engine: TransformersEngine, prompts: list[str],
+                      tokens: int) -> list[str]:
+    """Queue every request BEFORE the engine thread starts, so one step sees them all."""
+    params = SamplingParams(max_tokens=tokens, temperature=0.0, ignore_eos=True)
+
+    async def main() -> list[str]:
+        async def one(prompt: str) -> str:
+            return "".join([e.text async for e in engine.generate(
+                GenerationRequest(prompt, params, prompt=prompt))])
+
+        tasks = [asyncio.create_task(one(prompt)) for prompt in prompts]
+        while len(engine._inbox) < len(prompts):  # each task has queued its request
+            await asyncio.sleep(0)
+        await engine.start()
+        try:
+            return list(await asyncio.gather(*tasks))
+        finally:
+            await engine.stop()
+
+    return asyncio.run(main())
+
+
+@pytest.mark.points(6)
+def test_batched_prefill_runs_waiting_newcomers_in_one_pass(
+        tiny: tuple[object, object]) -> None:
+    model, tokenizer = tiny
+    counting = _CountingModel(model)
+    engine = TransformersEngine(counting, tokenizer, EngineConfig(
+        "tiny", max_num_seqs=8, enable_prefix_caching=False))
+    prompts = ["hello world tell me a story", "the cat", "one two three four five six seven "
+               "eight nine ten one two three", "red green blue", "what is the answer",
+               "server client request"]
+    texts = _queue_then_start(engine, prompts, 12)
+    longest = max(len(tokenizer(p)["input_ids"]) for p in prompts)  # type: ignore[operator]
+    # ONE prefill forward pass for all six newcomers (left-padded to the longest prompt),
+    # instead of one pass each; then every decode step runs all six rows.
+    assert counting.shapes[0] == (len(prompts), longest)
+    assert engine.prefill_passes == 1
+    assert engine.prefill_chunks == len(prompts)
+    assert all(shape == (len(prompts), 1) for shape in counting.shapes[1:])
+    for prompt, text in zip(prompts, texts, strict=True):
+        reference = _greedy_reference(model, tokenizer, prompt, 12)
+        assert text == tokenizer.decode(reference, skip_special_tokens=True)  # type: ignore[attr-defined]
+
+
+@pytest.mark.points(4)
+def test_batched_prefill_composes_with_prefix_cache_and_chunks(
+        tiny: tuple[object, object]) -> None:
+    model, tokenizer = tiny
+    counting = _CountingModel(model)
+    engine = TransformersEngine(counting, tokenizer, EngineConfig(
+        "tiny", max_num_seqs=8, max_num_batched_tokens=32, prefix_block_size=4))
+    shared = "the cat and the dog " * 5
+    long_prompt = "one two three four five six seven eight nine ten " * 7
+    _queue_then_start(engine, [shared + "sun"], 4)  # caches the shared blocks
+    counting.shapes.clear()
+    prompts = [long_prompt, shared + "red", shared + "blue sky", shared + "a big city"]
+    texts = _queue_then_start(engine, prompts, 10)
+    for prompt, text in zip(prompts, texts, strict=True):
+        reference = _greedy_reference(model, tokenizer, prompt, 10)
+        assert text == tokenizer.decode(reference, skip_special_tokens=True)  # type: ignore[attr-defined]
+    assert engine.prefix_cache is not None and engine.prefix_cache.hit_tokens >= 3 * 24
+    # The long prompt is chunked within the 32-token budget, and its last chunk shares one
+    # pass with the newcomers, which compute only their uncached suffixes (< 8 tokens).
+    assert max(width for _, width in counting.shapes) <= 32
+    assert any(rows >= 3 and 1 < width < 8 for rows, width in counting.shapes), counting.shapes
+    assert engine.prefill_passes < engine.prefill_chunks

@@ -1,10 +1,11 @@
 """Per-sequence KV caches, batched with left padding and an attention mask.
 
-Design (documented in docs/architecture.md): each sequence is prefilled alone, which gives
-its own per-layer key/value tensors. The running batch keeps ONE `DynamicCache` whose rows
-are those sequences, left-padded to the longest one, plus a 2-D attention mask with 0 on the
-padding. A decode step feeds each row its last token with its own `position_ids`, so RoPE
-sees the true positions and the padding is invisible: the result equals unbatched decoding.
+Design (documented in docs/architecture.md): each sequence's prefill (alone, or one row of a
+batched prefill pass cut back to its real columns) gives its own per-layer key/value
+tensors. The running batch keeps ONE `DynamicCache` whose rows are those sequences,
+left-padded to the longest one, plus a 2-D attention mask with 0 on the padding. A decode
+step feeds each row its last token with its own `position_ids`, so RoPE sees the true
+positions and the padding is invisible: the result equals unbatched decoding.
 A joining sequence is appended as a new row of the same cache (no rebuild of the running
 rows); a finished one is dropped with `index_select`; in between, the model appends each
 step's token to the cache itself.
@@ -45,6 +46,30 @@ def _left_pad(tensor: torch.Tensor, amount: int) -> torch.Tensor:
     shape = list(tensor.shape)
     shape[2] = amount
     return torch.cat([tensor.new_zeros(shape), tensor], dim=2)
+
+
+def stack_left_padded(caches: list[LayerKV], lengths: list[int]) -> LayerKV:
+    """Stack single-row caches (`lengths[i]` tokens each, `[]` when empty) into one batch,
+    left-padded with zeros to the longest; `[]` when every cache is empty."""
+    # BEGIN SOLUTION: zero rows for empty caches, left padding, concatenate along the batch
+    width = max(lengths, default=0)
+    if width == 0:
+        return []
+    reference = next(layers for layers, length in zip(caches, lengths, strict=True)
+                     if length)
+    stacked: LayerKV = []
+    for index, (ref_k, ref_v) in enumerate(reference):
+        keys, values = [], []
+        for layers, length in zip(caches, lengths, strict=True):
+            if length:
+                keys.append(_left_pad(layers[index][0], width - length))
+                values.append(_left_pad(layers[index][1], width - length))
+            else:
+                keys.append(ref_k.new_zeros((1, ref_k.shape[1], width, ref_k.shape[3])))
+                values.append(ref_v.new_zeros((1, ref_v.shape[1], width, ref_v.shape[3])))
+        stacked.append((torch.cat(keys, dim=0), torch.cat(values, dim=0)))
+    return stacked
+    # END SOLUTION
 
 
 class BatchKV:

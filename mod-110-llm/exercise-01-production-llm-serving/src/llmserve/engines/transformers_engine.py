@@ -5,8 +5,9 @@ One background thread owns the model. Each iteration it
 2. asks the `Scheduler` which waiting sequences join (slots, token budget, KV capacity),
 3. prefills newcomers in chunks (chunked prefill): the step's token budget
    (`max_num_batched_tokens`) minus one token per running row goes to prompt chunks, each
-   sequence alone and reusing cached prefix blocks; a sequence whose prompt is complete
-   samples its first token and is appended to the running batch,
+   sequence with its own cache, reusing cached prefix blocks; the step's chunks run
+   together in one left-padded forward pass (batched prefill, `_prefill_batch`); a sequence
+   whose prompt is complete samples its first token and is appended to the running batch,
 4. runs ONE decode step for the whole running batch (`BatchKV`: per-sequence caches,
    left-padded, with an attention mask and per-row positions).
 So a request arriving while others decode joins at the next step instead of waiting for the
@@ -37,7 +38,7 @@ from llmserve.engines.base import (
     SamplingParams,
     StreamEvent,
 )
-from llmserve.engines.kv import BatchKV, build_cache, cache_layers
+from llmserve.engines.kv import BatchKV, build_cache, cache_layers, stack_left_padded
 from llmserve.engines.prefix_cache import PrefixCache
 from llmserve.engines.sampling import make_generator, sample
 from llmserve.engines.scheduler import Scheduler, SchedulerLimits
@@ -112,7 +113,8 @@ class TransformersEngine:
                              if config.enable_prefix_caching else None)
         self.step_observer = step_observer
         self.decode_steps = 0
-        self.prefill_chunks = 0
+        self.prefill_chunks = 0  # prompt chunks computed (one per sequence per step)
+        self.prefill_passes = 0  # prefill forward passes (batched prefill: one per step)
         self.max_batch_seen = 0
         self.max_in_engine_seen = 0  # peak of waiting + running sequences
         self._inbox: list[_Sequence] = []
@@ -256,7 +258,7 @@ class TransformersEngine:
 
     def step(self) -> None:
         """One scheduler iteration (public so tests can drive the engine synchronously)."""
-        # BEGIN SOLUTION: drop cancelled/expired, admit, prefill chunks within the budget, decode
+        # BEGIN SOLUTION: drop cancelled/expired, admit, plan chunks, batched prefill, decode
         now = time.monotonic()
         for seq in self.scheduler.waiting_items():
             if seq.cancelled or seq.expired(now):
@@ -275,13 +277,24 @@ class TransformersEngine:
             self._start_prefill(seq)
             self.prefilling.append(seq)
         # The step's token budget: one token per running row, the rest for prompt chunks.
+        # Oldest first; only the last planned prompt can be cut short (chunked prefill).
         budget = max(self.config.max_num_batched_tokens - len(self.rows), MIN_PREFILL_CHUNK)
-        while self.prefilling and budget > 0:
-            seq = self.prefilling[0]
+        plan: list[tuple[_Sequence, int]] = []
+        for seq in self.prefilling:
+            if budget <= 0:
+                break
             chunk = min(budget, len(seq.prompt_ids) - seq.prefilled)
             budget -= chunk
-            if self._prefill_chunk(seq, chunk):
-                self.prefilling.pop(0)
+            plan.append((seq, chunk))
+        # Batched prefill: the planned chunks share forward passes (usually one).
+        for group in self._prefill_groups(plan):
+            if len(group) == 1:
+                self._prefill_chunk(*group[0])
+            else:
+                self._prefill_batch(group)
+        for seq, _ in plan:
+            if seq.prefilled == len(seq.prompt_ids):
+                self.prefilling.remove(seq)
                 if not seq.done:
                     self.batch.add(cache_layers(seq.prefill_cache), seq.cache_len)
                     self.rows.append(seq)
@@ -298,7 +311,7 @@ class TransformersEngine:
         seq.prefilled = cached
 
     def _prefill_chunk(self, seq: _Sequence, size: int) -> bool:
-        """Run the next `size` prompt tokens; True when the prompt is complete."""
+        """Run the next `size` prompt tokens of one sequence alone; True when complete."""
         # BEGIN SOLUTION: one chunk of the prompt; at its end, cache blocks and sample
         ids = seq.prompt_ids
         start, end = seq.prefilled, seq.prefilled + size
@@ -309,13 +322,90 @@ class TransformersEngine:
         seq.prefill_cache = out.past_key_values
         seq.prefilled = end
         self.prefill_chunks += 1
+        self.prefill_passes += 1
         if end < len(ids):
             return False
-        if self.prefix_cache is not None:
-            self.prefix_cache.insert(ids, cache_layers(seq.prefill_cache))
-        seq.cache_len = len(ids)
-        self._accept(seq, sample(out.logits[0, -1], seq.params, seq.generator))
+        self._prompt_done(seq, out.logits[0, -1])
         return True
+        # END SOLUTION
+
+    def _prompt_done(self, seq: _Sequence, logits: torch.Tensor) -> None:
+        """The whole prompt is in `seq.prefill_cache`: cache its blocks, sample token 1."""
+        # BEGIN SOLUTION: store the prompt's blocks in the prefix cache, sample the first token
+        if self.prefix_cache is not None:
+            self.prefix_cache.insert(seq.prompt_ids, cache_layers(seq.prefill_cache))
+        seq.cache_len = len(seq.prompt_ids)
+        self._accept(seq, sample(logits, seq.params, seq.generator))
+        # END SOLUTION
+
+    def _prefill_groups(self, plan: list[tuple[_Sequence, int]]
+                        ) -> list[list[tuple[_Sequence, int]]]:
+        """Split the step's chunks into forward passes; one chunk always fits.
+
+        A pass pads every chunk to its longest, so rows x longest chunk must stay within
+        `max_num_batched_tokens` (the compute the budget allows), and rows x (longest cached
+        part + longest chunk) within `kv_capacity_tokens` (the stacked copy of the caches).
+        Longest chunks first keeps similar lengths together, so little is padding.
+        """
+        # BEGIN SOLUTION: greedy packing of the longest-first chunks under both limits
+        tokens, slots = self.config.max_num_batched_tokens, self.config.kv_capacity_tokens
+        groups: list[list[tuple[_Sequence, int]]] = []
+        current: list[tuple[_Sequence, int]] = []
+        past = width = 0
+        for seq, chunk in sorted(plan, key=lambda item: item[1], reverse=True):
+            new_past, new_width = max(past, seq.prefilled), max(width, chunk)
+            rows = len(current) + 1
+            if current and (rows * new_width > tokens or rows * (new_past + new_width) > slots):
+                groups.append(current)
+                current, new_past, new_width = [], seq.prefilled, chunk
+            current.append((seq, chunk))
+            past, width = new_past, new_width
+        if current:
+            groups.append(current)
+        return groups
+        # END SOLUTION
+
+    def _prefill_batch(self, group: list[tuple[_Sequence, int]]) -> None:
+        """One chunk of each sequence in `group`, all in ONE forward pass.
+
+        Row i is `[pad][cached part i] | [pad][chunk i]`: the cached parts are left-padded
+        to the longest one (the pass's past), the chunks are left-padded to the longest
+        chunk (the pass's input), so every chunk ends in the last column (whose logits are
+        the next-token logits) and the mask hides the padding in between. Each row's own
+        `position_ids` keep RoPE exact; afterwards each sequence keeps only its real columns.
+        """
+        # BEGIN SOLUTION: pack the chunks, one forward pass, split the cache back per row
+        pasts = [seq.prefilled for seq, _ in group]
+        chunks = [chunk for _, chunk in group]
+        past, width = max(pasts), max(chunks)
+        input_ids = torch.zeros((len(group), width), dtype=torch.long)
+        positions = torch.zeros((len(group), width), dtype=torch.long)
+        mask = torch.zeros((len(group), past + width), dtype=torch.long)
+        for row, (seq, chunk) in enumerate(group):
+            start = seq.prefilled
+            input_ids[row, width - chunk:] = torch.tensor(seq.prompt_ids[start:start + chunk])
+            positions[row, width - chunk:] = torch.arange(start, start + chunk)
+            mask[row, past - start:past] = 1
+            mask[row, past + width - chunk:] = 1
+        cache = build_cache(stack_left_padded(
+            [cache_layers(seq.prefill_cache) for seq, _ in group], pasts))
+        out = self.model(input_ids=input_ids.to(self.device),
+                         attention_mask=mask.to(self.device),
+                         position_ids=positions.to(self.device), past_key_values=cache,
+                         use_cache=True, logits_to_keep=1)
+        self.prefill_passes += 1
+        layers = cache_layers(out.past_key_values)
+        for row, (seq, chunk) in enumerate(group):
+            keep = [(torch.cat([k[row:row + 1, :, past - seq.prefilled:past],
+                                k[row:row + 1, :, past + width - chunk:]], dim=2),
+                     torch.cat([v[row:row + 1, :, past - seq.prefilled:past],
+                                v[row:row + 1, :, past + width - chunk:]], dim=2))
+                    for k, v in layers]
+            seq.prefill_cache = build_cache(keep)
+            seq.prefilled += chunk
+            self.prefill_chunks += 1
+            if seq.prefilled == len(seq.prompt_ids):
+                self._prompt_done(seq, out.logits[row, -1])
         # END SOLUTION
 
     def _decode(self) -> None:
