@@ -32,11 +32,15 @@ def _predict(stack: Stack, entity: str, tenant: str = "acme") -> dict[str, Any]:
     return dict(response.json())
 
 
-def _trace(stack: Stack, trace_id: str, count: int = 7) -> list[Any]:
+def _trace(stack: Stack, trace_id: str, count: int = 7,
+           names: dict[str, int] | None = None) -> list[Any]:
+    """The trace's spans once `count` have arrived and, for each of `names`, that many of that
+    name (processes export in their own batches, so a total alone can be reached early)."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         spans = [s for s in stack.otlp.spans if s.trace_id == trace_id]
-        if len(spans) >= count:
+        if len(spans) >= count and all(sum(s.name == n for s in spans) >= k
+                                       for n, k in (names or {}).items()):
             return spans
         time.sleep(0.2)
     names = [s.name for s in stack.otlp.spans if s.trace_id == trace_id]
@@ -138,7 +142,8 @@ def test_the_batch_job_is_one_trace_into_the_services(stack: Stack, tmp_path: Pa
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert [r["entity_id"] for r in rows] == [f"batch-{i}" for i in range(7)]
     assert all(r["prediction"] in (0, 1) for r in rows) and summary["scored"] == 7
-    spans = _trace(stack, summary["trace_id"], count=1 + 3 + 7 * 5)
+    spans = _trace(stack, summary["trace_id"], count=1 + 3 + 7 * 5,
+                   names={"batch.chunk": 3, "model.inference": 7})
     root = next(s for s in spans if s.is_root)
     assert root.name == "batch.score" and root.attributes["batch.size"] == 7
     assert len([s for s in spans if s.name == "batch.chunk"]) == 3
