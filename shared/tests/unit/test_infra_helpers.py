@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from aiinfra_shared.procs.binaries import MissingBinaryError
-from aiinfra_shared.procs.images import ImageBuilder, is_static_elf
+from aiinfra_shared.procs.images import ImageBuilder, ImageBuildError, is_static_elf
 from aiinfra_shared.procs.terraform import (
     MIRROR_ENV,
     CliConfig,
@@ -137,3 +137,57 @@ def test_label_selectors() -> None:
     assert not k8s._labels_match(labels, "app=api")
     assert k8s._labels_match(labels, "app!=api,tier,!missing")
     assert not k8s._labels_match(labels, "!tier")
+
+
+def _fake_buildah(directory: Path, failures: int) -> Path:
+    """A `buildah` that fails its first `failures` runs the way a memfd-sealing EBUSY does."""
+    directory.mkdir()
+    counter = directory / "runs"
+    script = directory / "buildah"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'n=$(cat "{counter}" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "{counter}"\n'
+        f'if [ "$n" -le {failures} ]; then\n'
+        '  echo "Close_Fd sealing memfd copy: Device or resource busy" >&2\n'
+        '  echo \'Error: building at STEP "RUN chmod 755 /x": exit status 1\' >&2; exit 1\n'
+        "fi\n"
+        'echo "built on run $n"\n'
+    )
+    script.chmod(0o755)
+    return counter
+
+
+def test_buildah_reexec_failure_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    counter = _fake_buildah(tmp_path / "bin", failures=2)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    monkeypatch.setattr("aiinfra_shared.procs.images.REEXEC_BACKOFF_S", 0.0)
+    builder = ImageBuilder(tmp_path / "work")
+    assert builder.buildah_cmd("bud", ".").strip() == "built on run 3"
+    assert builder.reexec_retries == 2
+    assert counter.read_text().strip() == "3"
+
+
+def test_buildah_reexec_failure_gives_up_after_three_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    counter = _fake_buildah(tmp_path / "bin", failures=5)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    monkeypatch.setattr("aiinfra_shared.procs.images.REEXEC_BACKOFF_S", 0.0)
+    builder = ImageBuilder(tmp_path / "work")
+    with pytest.raises(ImageBuildError, match="sealing memfd copy"):
+        builder.buildah_cmd("bud", ".")
+    assert counter.read_text().strip() == "3"
+
+
+def test_a_real_build_failure_is_not_retried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "buildah").write_text(
+        f'#!/bin/sh\necho run >> "{bin_dir / "runs"}"\n'
+        "echo 'Error: building at STEP \"RUN false\": exit status 1' >&2; exit 1\n")
+    (bin_dir / "buildah").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    builder = ImageBuilder(tmp_path / "work")
+    with pytest.raises(ImageBuildError, match="RUN false"):
+        builder.buildah_cmd("bud", ".")
+    assert (bin_dir / "runs").read_text().count("run") == 1

@@ -28,6 +28,7 @@ import struct
 import subprocess
 import tarfile
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,11 +138,27 @@ def _context_files(context: Path | Mapping[str, ContextFile] | None) -> dict[str
     return {name: _read(value) for name, value in context.items()}
 
 
+# buildah re-executes itself from a sealed memfd copy of its binary before a RUN step (the
+# containers/storage `unshare` reexec). Sealing that copy with F_SEAL_WRITE fails with EBUSY
+# while the kernel still holds transient references to its freshly written pages (per-CPU
+# LRU batches on a loaded machine); nothing about the build is wrong and a rerun succeeds.
+# Seen in a fresh-clone CI run of 2026-12-01, at `RUN chmod` in 103-05's waste image.
+TRANSIENT_REEXEC_ERRORS = ("sealing memfd copy: Device or resource busy",)
+REEXEC_ATTEMPTS = 3
+REEXEC_BACKOFF_S = 0.5
+
+
+def is_transient_reexec_failure(output: str) -> bool:
+    """True when buildah's output shows it failed to re-execute itself, not to build."""
+    return any(marker in output for marker in TRANSIENT_REEXEC_ERRORS)
+
+
 class ImageBuilder:
     """Builds Containerfiles with buildah into private storage under `work_dir`.
 
     `build()` returns a cached `BuiltImage` when the same inputs were built before by this
-    builder; `builds` counts real buildah runs (tests assert on it).
+    builder; `builds` counts real buildah runs (tests assert on it) and `reexec_retries` the
+    runs repeated after a transient re-exec failure.
     """
 
     def __init__(self, work_dir: Path, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -161,6 +178,7 @@ class ImageBuilder:
             f'graphroot = "{self.root}"\n'
         )
         self.builds = 0
+        self.reexec_retries = 0
         self._cache: dict[str, BuiltImage] = {}
         self._lock = threading.Lock()
 
@@ -173,20 +191,32 @@ class ImageBuilder:
         return env
 
     def buildah_cmd(self, *args: str, timeout: float | None = None) -> str:
-        """Run `buildah --root ... ARGS` on this builder's storage; return stdout."""
+        """Run `buildah --root ... ARGS` on this builder's storage; return stdout.
+
+        A run that failed only because buildah could not re-execute itself (see
+        `is_transient_reexec_failure`) is run again, up to `REEXEC_ATTEMPTS` times; with
+        `--layers` the steps that already finished come from the layer cache.
+        """
         command = [self.buildah, "--root", str(self.root), "--runroot", str(self.runroot),
                    "--storage-driver", "vfs", *args]
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, check=False,
-                                    env=self._env(), timeout=timeout or self.timeout,
-                                    stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as exc:
-            raise ImageBuildError(f"buildah {args[0]} ran past {exc.timeout:.0f}s") from exc
-        if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-30:])
+        for attempt in range(1, REEXEC_ATTEMPTS + 1):
+            try:
+                result = subprocess.run(command, capture_output=True, text=True, check=False,
+                                        env=self._env(), timeout=timeout or self.timeout,
+                                        stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired as exc:
+                raise ImageBuildError(f"buildah {args[0]} ran past {exc.timeout:.0f}s") from exc
+            if result.returncode == 0:
+                return result.stdout
+            output = result.stdout + result.stderr
+            if attempt < REEXEC_ATTEMPTS and is_transient_reexec_failure(output):
+                self.reexec_retries += 1
+                time.sleep(REEXEC_BACKOFF_S * attempt)
+                continue
+            tail = "\n".join(output.strip().splitlines()[-30:])
             raise ImageBuildError(f"buildah {' '.join(args[:1])} failed "
                                   f"(exit {result.returncode}):\n{tail}")
-        return result.stdout
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     # ---------------------------------------------------------------- building
 
