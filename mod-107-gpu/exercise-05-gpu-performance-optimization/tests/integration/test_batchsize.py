@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -69,3 +73,37 @@ def test_impossible_budget_is_a_usage_error(tmp_path: Path) -> None:
                     "--max-batch", "64", "--out", str(tmp_path / "x.json"))
     assert result.exit_code == 2 and "does not fit" in result.output
     assert not (tmp_path / "x.json").exists()
+
+
+def _processes_with(marker: str) -> list[str]:
+    """Command lines of the processes whose environment holds `marker` (one NAME=value)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+@pytest.mark.points(1)
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_the_cli_leaves_no_probe_server_running(tmp_path: Path) -> None:
+    """The forkserver that runs the probes is stopped before `gpuopt batch-size` exits."""
+    run_id = uuid.uuid4().hex
+    marker = f"GPUOPT_TEST_RUN={run_id}"
+    gpuopt = Path(sys.executable).with_name("gpuopt")
+    log = tmp_path / "output.txt"
+    # output to a file, not a pipe: the server inherits it, and reading a pipe to EOF
+    # would wait for the server too and hide it
+    with log.open("w") as output:
+        result = subprocess.run(
+            [str(gpuopt), "batch-size", "--workload", "cnn", "--budget-mb", "1", "--start",
+             "64", "--max-batch", "64", "--out", str(tmp_path / "x.json")],
+            env={**os.environ, "GPUOPT_TEST_RUN": run_id}, stdout=output,
+            stderr=subprocess.STDOUT, timeout=300, check=False)
+    assert result.returncode == 2 and "does not fit" in log.read_text()
+    assert _processes_with(marker) == []
