@@ -5,6 +5,7 @@ restarted), a bad one is rolled back with the reason in status (kserve#3085)."""
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -83,6 +84,19 @@ def test_gate_queries_against_prometheus(prometheus: Any) -> None:
         [gates.Verdict.NO_DATA, gates.Verdict.NO_DATA]
 
 
+def _wait_for_selector(k8s_api: K8sApi, selector: dict[str, str], timeout: float = 10) -> None:
+    """Wait until the stable Service selects `selector`; fail with pytest's diff of the last
+    selector seen if it does not within `timeout` (the operator writes it in its own step)."""
+    def current() -> dict[str, str]:
+        service = k8s_api.get("v1/services", "default", "churn") or {}
+        return dict((service.get("spec") or {}).get("selector") or {})
+
+    deadline = time.monotonic() + timeout
+    while current() != selector and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert current() == selector
+
+
 def _converge_stable(k8s_api: K8sApi) -> None:
     create(k8s_api, mlmodel("churn", simple_spec(replicas=4)))
     poll(lambda: mark_ready(k8s_api, "churn-blue"))
@@ -99,8 +113,8 @@ def test_good_canary_is_promoted_without_restarting_its_pods(k8s_api: K8sApi,
         green = poll(lambda: k8s_api.get(DEPLOYMENTS, "default", "churn-green"))
         template_at_start = copy.deepcopy(green["spec"]["template"])
         assert green["spec"]["replicas"] == 1  # 25% of 4 pods
-        service = k8s_api.get("v1/services", "default", "churn")
-        assert service["spec"]["selector"] == {"aiinfra.dev/model": "churn"}  # both slots
+        # both slots; the operator writes the Service after the green Deployment
+        _wait_for_selector(k8s_api, {"aiinfra.dev/model": "churn"})
 
         def finished() -> bool:
             rollout = ((model(k8s_api, "churn") or {}).get("status") or {}).get("rollout") or {}
@@ -166,8 +180,7 @@ def test_failing_canary_is_rolled_back_with_the_reason(k8s_api: K8sApi,
         poll(lambda: k8s_api.get(DEPLOYMENTS, "default", "churn-green") is None)
         poll(lambda: k8s_api.get("networking.istio.io/v1/virtualservices", "default",
                                  "churn") is None)
-        service = k8s_api.get("v1/services", "default", "churn")
-        assert service["spec"]["selector"]["aiinfra.dev/slot"] == "blue"
+        _wait_for_selector(k8s_api, {"aiinfra.dev/model": "churn", "aiinfra.dev/slot": "blue"})
         assert any(t == "Warning" and r == "CanaryRollback"
                    for t, r, _ in events(k8s_api, "churn"))
 
