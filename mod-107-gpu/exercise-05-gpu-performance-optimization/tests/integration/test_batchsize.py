@@ -17,13 +17,18 @@ from tests.helpers import invoke
 
 pytestmark = pytest.mark.integration
 BUDGET_MB = 48
+# The search runs under (1 - HEADROOM) x budget, the re-check (one more step) under the full
+# budget. At headroom 0 both limits are the same and the answer sits on the edge: a CI run
+# saw batch 22 pass the 2-step search and its 3-step re-check fail by a 1.4 MB allocation.
+HEADROOM = 0.05
+SEARCH_BUDGET = int(BUDGET_MB * 2**20 * (1 - HEADROOM))
 
 
 @pytest.fixture(scope="module")
 def found(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     out = tmp_path_factory.mktemp("bs") / "bs.json"
     result = invoke("batch-size", "--workload", "cnn", "--budget-mb", str(BUDGET_MB),
-                    "--headroom", "0", "--start", "8", "--verify-steps", "3",
+                    "--headroom", str(HEADROOM), "--start", "8", "--verify-steps", "3",
                     "--target-batch", "256", "--ranks", "2", "--out", str(out), "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
@@ -37,8 +42,8 @@ def test_found_batch_fits_and_the_next_one_fails_in_fresh_processes(
     answer = found["answer"]
     assert isinstance(answer, int) and 8 <= answer < 512
     assert found["verified"] is True and found["first_failing"] == answer + 1
-    budget = BUDGET_MB * 2**20
-    fits, above = probe("cnn", answer, budget), probe("cnn", answer + 1, budget)
+    # tight under the budget the search ran at: the answer fits, one more does not
+    fits, above = probe("cnn", answer, SEARCH_BUDGET), probe("cnn", answer + 1, SEARCH_BUDGET)
     assert fits.fits, fits.detail
     assert not above.fits
     assert any(m in above.detail for m in ("can't allocate memory", "could not create a "
