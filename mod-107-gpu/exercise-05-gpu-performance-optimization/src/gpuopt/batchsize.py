@@ -23,6 +23,7 @@ import contextlib
 import gc
 import multiprocessing as mp
 import multiprocessing.forkserver
+import multiprocessing.resource_tracker
 import resource
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -124,18 +125,21 @@ def _context() -> Any:
 
 
 def _stop_forkserver() -> None:
-    """Stop the probe forkserver and wait for it, so nothing outlives `gpuopt batch-size`.
+    """Stop the probe forkserver and its resource tracker and wait for them, so nothing
+    outlives `gpuopt batch-size`.
 
     CPython leaves the server to notice on its own that its parent has gone; with torch
     loaded its own shutdown then takes ~0.7 s here, so the CLI (or a test run) used to exit
     with the server still running. `ForkServer._stop` is the private call CPython's own
-    tests use; without it (another Python) the old behaviour stays.
+    tests use (`ResourceTracker._stop` likewise); without them the old behaviour stays.
     """
-    server = getattr(mp.forkserver, "_forkserver", None)
-    stop = getattr(server, "_stop", None)
-    if callable(stop):
-        with contextlib.suppress(OSError, ChildProcessError):
-            stop()
+    # the forkserver first, then the resource tracker it started (the same way, a bit later)
+    for module, name in ((mp.forkserver, "_forkserver"),
+                         (mp.resource_tracker, "_resource_tracker")):
+        stop = getattr(getattr(module, name, None), "_stop", None)
+        if callable(stop):
+            with contextlib.suppress(OSError, ChildProcessError):
+                stop()
 
 
 def probe(workload: str, batch: int, budget_bytes: int, *, steps: int = 2,
