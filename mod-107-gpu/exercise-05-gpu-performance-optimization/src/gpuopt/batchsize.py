@@ -133,7 +133,8 @@ def _stop_forkserver() -> None:
     with the server still running. `ForkServer._stop` is the private call CPython's own
     tests use (`ResourceTracker._stop` likewise); without them the old behaviour stays.
     """
-    # the forkserver first, then the resource tracker it started (the same way, a bit later)
+    # the forkserver first, then the resource tracker started alongside it (it too exits
+    # only once it notices that its pipe closed)
     for module, name in ((mp.forkserver, "_forkserver"),
                          (mp.resource_tracker, "_resource_tracker")):
         stop = getattr(getattr(module, name, None), "_stop", None)
